@@ -1,0 +1,42 @@
+# Two commands do everything: `make run` (demo site on 127.0.0.1:8000) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint bench-pages system-deps clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+# Debian's Chromium for the browser tests and CJK fonts so pages render in Chinese.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		else \
+			echo "warning: install Debian's chromium and fonts-noto-cjk to run the browser tests"; \
+		fi; \
+	fi
+
+run: $(VENV)/.installed
+	$(BIN)/fanwen demo
+
+test: $(VENV)/.installed system-deps
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench-pages: $(VENV)/.installed
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) var

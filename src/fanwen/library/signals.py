@@ -1,0 +1,1 @@
+"""Placeholder: page-cache purging on edits is wired here."""
