@@ -152,7 +152,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Tests and `fanwen demo` serve static files straight from the app folders, no collectstatic step.
 WHITENOISE_USE_FINDERS = env_bool("FANWEN_STATIC_FINDERS", True)
