@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -18,9 +19,21 @@ def cn_ordinal(n: int) -> str:
     return head + "十" + (CN_NUMERALS[ones - 1] if ones else "")
 
 
+class UnicodeJSONEncoder(DjangoJSONEncoder):
+    """Stores Chinese as UTF-8 in JSON text columns: \\uXXXX escapes would double their size."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
+
+
 class Category(models.Model):
     parent = models.ForeignKey(
-        "self", null=True, blank=True, related_name="children", on_delete=models.PROTECT,
+        "self",
+        null=True,
+        blank=True,
+        related_name="children",
+        on_delete=models.PROTECT,
         verbose_name="上级分类",
     )
     name = models.CharField("名称", max_length=50)
@@ -51,7 +64,9 @@ class Category(models.Model):
     def descendant_ids(self) -> list[int]:
         ids, frontier = [self.pk], [self.pk]
         while frontier:
-            frontier = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            frontier = list(
+                Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
             ids.extend(frontier)
         return ids
 
@@ -151,13 +166,29 @@ class Piece(models.Model):
     position = models.PositiveIntegerField("序号")
     title = models.CharField("篇名", max_length=200, blank=True)
     # [{"kind": "h1|h2|h3|p", "text": "..."}]: every rendering (HTML, DOCX, copy, search) starts here.
-    blocks = models.JSONField("内容块", default=list)
+    blocks = models.JSONField("内容块", default=list, encoder=UnicodeJSONEncoder)
     text = models.TextField("纯文本", blank=True)
     # [{"start": int, "end": int, "kind": "...", "text": "..."}] offsets into `text`.
-    placeholders = models.JSONField("占位符", default=list, blank=True)
+    placeholders = models.JSONField(
+        "占位符", default=list, blank=True, encoder=UnicodeJSONEncoder
+    )
     simhash = models.BigIntegerField("近似指纹", default=0, db_index=True)
+    # MinHash bands of the text (importer/dedup.py): pieces that share one are compared, so
+    # the near-duplicate lookup is a few index probes instead of a scan of the library.
+    dup_band_0 = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    dup_band_1 = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    dup_band_2 = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    dup_band_3 = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    dup_band_4 = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    dup_band_5 = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    dup_band_6 = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    dup_band_7 = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, related_name="near_copies", on_delete=models.SET_NULL,
+        "self",
+        null=True,
+        blank=True,
+        related_name="near_copies",
+        on_delete=models.SET_NULL,
         verbose_name="近似重复于",
     )
 

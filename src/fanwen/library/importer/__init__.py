@@ -4,6 +4,16 @@ Public interface (used by the import command and the demo loader):
 
     parse_file(path) -> ParsedArticle          # raises ImportRejected(reason)
     parse_bytes(data, filename) -> ParsedArticle
+    dedup.simhash(text) -> int                 # signed 64-bit, for Piece.simhash
+    dedup.signature_fields(text) -> dict       # simhash + band columns of a Piece
+    placeholders.find_placeholders(text) -> list[dict]
+
+Storing a parsed article is fanwen.library.actions.do_import_article.
+
+Modules: files (dispatch, size limit), encoding (BOM / UTF-8 / GB18030, binary check),
+text_reader (.txt, .md), docx_reader (zip-bomb and XXE checks, styles), html_reader (main
+container among site chrome), structure (title, intro, pieces, headings, boilerplate: the
+rules all formats share), placeholders, dedup.
 """
 
 from dataclasses import dataclass, field
@@ -31,3 +41,11 @@ class ParsedArticle:
     source_format: str  # docx|txt|md|html
     intro: str = ""
     editor_name: str = ""
+    # Category names from the page's breadcrumb, outermost first ("当前位置:首页 >> 作文 >> …").
+    category_path: list[str] = field(default_factory=list)
+
+
+# Imported last: the readers need the classes above.
+from fanwen.library.importer.files import parse_bytes, parse_file  # noqa: E402
+
+__all__ = ["ImportRejected", "ParsedArticle", "ParsedPiece", "parse_bytes", "parse_file"]

@@ -1,0 +1,161 @@
+"""Writes to the library that touch several rows: importing, publishing, categories."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from fanwen.library.importer import ParsedArticle, dedup
+from fanwen.library.models import Article, Category, Piece
+
+UNCATEGORIZED = "未分类"
+_SLUG_OK = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+def do_import_article(
+    parsed: ParsedArticle,
+    *,
+    category: Category,
+    publish: bool,
+    source_key: str,
+    editor_name: str = "",
+) -> tuple[Article, bool]:
+    """Store a parsed file as an article; re-importing the same source updates it in place.
+
+    Returns (article, created). The same source is the same `source_key`, or else an article
+    of the same title in the same category whose key is empty or the same path seen from
+    another folder level; an article from a different file is never overwritten.
+    """
+    with transaction.atomic():
+        article = _existing_article(parsed, category, source_key)
+        created = article is None
+        if article is None:
+            article = Article(category=category)
+        else:
+            article.content_version += 1
+        signatures = [dedup.signature(piece.text) for piece in parsed.pieces]
+        within = dedup.find_within(signatures)
+        article.category = category
+        article.title = parsed.title[:200]
+        article.intro = parsed.intro
+        article.editor_name = (editor_name or parsed.editor_name)[:40]
+        article.source_format = parsed.source_format
+        article.source_key = source_key[:64]
+        article.piece_count = sum(1 for found in within if found is None)
+        if publish:
+            # Article.publish keeps the first published_at of an article already out.
+            article.publish()
+        article.save()
+
+        # The article's own old pieces are about to be replaced: never match against them.
+        in_library = dedup.find_in_library(signatures, exclude_article_id=article.pk)
+        old = {piece.position: piece for piece in article.pieces.all()} if not created else {}
+        saved: list[Piece] = []
+        for position, (parsed_piece, sig) in enumerate(
+            zip(parsed.pieces, signatures, strict=True), 1
+        ):
+            # Rows are reused by position so near_copies pointing here from other articles stay.
+            piece = old.pop(position, None) or Piece(article=article, position=position)
+            piece.title = parsed_piece.title[:200]
+            piece.blocks = parsed_piece.blocks
+            piece.text = parsed_piece.text
+            piece.placeholders = parsed_piece.placeholders
+            piece.simhash = sig.simhash
+            for name, value in zip(
+                dedup.BAND_FIELDS, sig.bands or [None] * dedup.BANDS, strict=True
+            ):
+                setattr(piece, name, value)
+            same_article = within[position - 1]
+            library_match = in_library[position - 1]
+            if same_article is not None:
+                piece.duplicate_of = saved[same_article[0]]
+            elif library_match is not None:
+                piece.duplicate_of_id = library_match.piece_id
+            else:
+                piece.duplicate_of = None
+            piece.save()
+            saved.append(piece)
+        if old:
+            Piece.objects.filter(pk__in=[piece.pk for piece in old.values()]).delete()
+    return article, created
+
+
+def _existing_article(parsed: ParsedArticle, category: Category, source_key: str) -> Article | None:
+    source_key = source_key[:64]
+    if source_key:
+        found = Article.objects.select_for_update().filter(source_key=source_key).first()
+        if found is not None:
+            return found
+    # Same title in the same category: an article made by hand (no key), or the same file
+    # named from another folder level ("作文/a.txt" vs "批次/作文/a.txt"). One that another
+    # file owns is a different article that happens to share the title.
+    same_title = Article.objects.select_for_update().filter(
+        category=category, title=parsed.title[:200]
+    )
+    for article in same_title.order_by("pk"):
+        if not article.source_key or _same_source(article.source_key, source_key):
+            return article
+    return None
+
+
+def _same_source(a: str, b: str) -> bool:
+    return bool(a and b) and (a == b or a.endswith("/" + b) or b.endswith("/" + a))
+
+
+def do_publish_article(article: Article, when=None) -> Article:
+    with transaction.atomic():
+        article = Article.objects.select_for_update().get(pk=article.pk)
+        article.publish(when)
+        article.save(update_fields=["status", "published_at", "updated_at"])
+    return article
+
+
+def do_hide_article(article: Article) -> Article:
+    with transaction.atomic():
+        article = Article.objects.select_for_update().get(pk=article.pk)
+        article.status = Article.Status.HIDDEN
+        article.save(update_fields=["status", "updated_at"])
+    return article
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "c-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    slug, n = base, 2
+    while Category.objects.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def do_get_or_create_category(slug_or_name: str, parent: Category | None = None) -> Category:
+    """The category with this slug or name, created (under `parent`) if there is none."""
+    value = slug_or_name.strip()[:50] or UNCATEGORIZED
+    found = Category.objects.filter(slug=value).first() or (
+        Category.objects.filter(name=value, parent=parent).order_by("position", "pk").first()
+        or Category.objects.filter(name=value).order_by("position", "pk").first()
+    )
+    if found is not None:
+        return found
+    slug = (
+        value
+        if _SLUG_OK.match(value) and not Category.objects.filter(slug=value).exists()
+        else None
+    )
+    return Category.objects.create(name=value, slug=slug or _unique_slug(value), parent=parent)
+
+
+def do_get_or_create_category_path(names: list[str]) -> Category:
+    """The last category of a breadcrumb trail like ["总结", "工作总结"], creating what is missing."""
+    names = [name.strip() for name in names if name.strip()] or [UNCATEGORIZED]
+    # An existing category of that name wins wherever an editor has moved it in the tree.
+    found = Category.objects.filter(name=names[-1][:50]).order_by("position", "pk").first()
+    if found is not None:
+        return found
+    parent: Category | None = None
+    for name in names:
+        parent = do_get_or_create_category(name, parent)
+    assert parent is not None
+    return parent

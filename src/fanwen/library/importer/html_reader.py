@@ -1,0 +1,360 @@
+"""Saved web pages to lines: find the article among the site's chrome, then flatten it.
+
+The title, breadcrumb and 小编 are read from the whole page (they usually sit above the
+text); the text comes from the main content container: the element whose paragraphs hold
+the most Chinese text (readability-style scoring, helped by ids/classes like "content").
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+from fanwen.library.importer import ImportRejected
+from fanwen.library.importer.encoding import decode_bytes
+from fanwen.library.importer.structure import (
+    _EDITOR,
+    Line,
+    RawDocument,
+    clean_line,
+    clean_page_title,
+    match_marker,
+    parse_crumb,
+    strip_count,
+)
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_ENTITY_DECL = re.compile(r"<!ENTITY|<!DOCTYPE[^>\[]*\[", re.I)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A line break in the HTML source between two Chinese characters is layout, not a space.
+_SOURCE_BREAK = re.compile(
+    r"(?<=[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])[ \t\r]*\n\s*"
+    r"(?=[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])"
+)
+_WS = re.compile(r"\s+")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+_DROP_TAGS = (
+    "script", "style", "noscript", "iframe", "nav", "header", "footer", "aside", "form",
+    "button", "select", "textarea", "svg", "template", "object", "embed", "input", "canvas",
+    "video", "audio", "map", "dialog",
+)  # fmt: skip
+_BLOCK_TAGS = {
+    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td",
+    "th", "table", "tbody", "thead", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",
+    "center", "hr", "address", "figure", "figcaption", "body", "html",
+}  # fmt: skip
+_HEADING_HINTS = {"h1": "h1", "h2": "h1", "h3": "h2", "h4": "h3", "h5": "h3", "h6": "h3"}
+_PARAGRAPH_TAGS = {"p", "pre", "blockquote", "li", "td", "h2", "h3", "h4", "h5", "h6", "dd"}
+_CONTAINER_TAGS = {"div", "section", "article", "main", "td", "font", "center", "body"}
+_GOOD = {
+    "content", "article", "main", "text", "arc", "arccontent", "arc_content", "post", "entry",
+    "detail", "details", "neirong", "wenzhang", "zhengwen", "body", "con", "contents", "txt",
+    "read", "story", "doc", "fanwen", "conent", "show", "showcontent",
+}  # fmt: skip
+_BAD = {
+    "share", "related", "relate", "recommend", "tags", "pagination", "pager", "comment",
+    "comments", "ad", "ads", "advert", "adv", "banner", "footer", "foot", "nav", "navbar",
+    "menu", "sidebar", "side", "aside", "breadcrumb", "crumb", "crumbs", "position",
+    "location", "weizhi", "download", "xiazai", "pay", "paywall", "vip", "login", "copyright",
+    "toolbar", "prenext", "sitemap", "friendlink", "links", "qrcode", "erweima", "fenxiang",
+    "tuijian", "xiangguan", "hot", "hotlist", "rank", "header", "search", "logo", "hidden",
+    "popup", "modal",
+}  # fmt: skip
+# Inside the chosen container these are chrome too (the meta line, "more" links).
+_BAD_INSIDE = _BAD | {"info", "meta", "list", "author", "time", "date", "source"}
+_CRUMB_TOKENS = {
+    "breadcrumb",
+    "crumb",
+    "crumbs",
+    "position",
+    "location",
+    "weizhi",
+    "dqwz",
+    "place",
+    "path",
+    "mianbao",
+}
+_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_CRUMB_TEXT = (
+    "当前位置",
+    "您的位置",
+    "你的位置",
+    "您现在的位置",
+    "你现在的位置",
+    "您当前的位置",
+    "所在位置",
+)
+
+
+def _tokens(el) -> set[str]:
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+    return {t for t in _TOKEN_SPLIT.split(names) if t}
+
+
+def _cjk_count(text: str) -> int:
+    return len(_CJK.findall(text))
+
+
+def read_html(data: bytes) -> RawDocument:
+    head = data[:4096]
+    declared = _META_CHARSET.search(head)
+    text = decode_bytes(data, declared.group(1).decode("ascii") if declared else None)
+    if _ENTITY_DECL.search(text[:200000]):
+        raise ImportRejected("网页含有 DOCTYPE 内部实体声明（可能是 XXE 攻击），已拒绝")
+    # lxml refuses control characters when the tree is edited (drop_tree joins text).
+    text = _CONTROL_CHARS.sub("", _XML_DECL.sub("", text, count=1))
+    if not text.strip():
+        raise ImportRejected("文件里没有正文")
+    parser = lxml.html.HTMLParser(
+        remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=False
+    )
+    try:
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError):
+        raise ImportRejected("无法解析网页（HTML 为空或已损坏）") from None
+
+    page_title = clean_page_title(" ".join(root.xpath("//title//text()")))
+    crumbs, crumb_title = _breadcrumb(root)
+    h1s = [clean_line(h.text_content()) for h in root.iter("h1") if not _is_logo(h)]
+    body = root.find("body")
+    if body is None:
+        body = root
+    for el in list(body.iter("script", "style", "noscript", "template")):
+        if el.getparent() is not None:
+            el.drop_tree()
+    # The meta line often sits in a <header> that is dropped below.
+    editor_match = _EDITOR.search(body.text_content())
+    for el in list(body.iter(*_DROP_TAGS)):
+        if el.getparent() is not None:
+            el.drop_tree()
+    for el in list(body.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        hidden = (
+            _HIDDEN_STYLE.search(el.get("style") or "")
+            or "hidden" in (el.get("class") or "").split()
+        )
+        # Copy-protection sites hide short junk inside the text; a long hidden block is the
+        # rest of the article behind a "展开全文" button, and stays.
+        if hidden and len(el.text_content().strip()) < 40:
+            el.drop_tree()
+    container = _find_container(body)
+    for el in list(container.iter()):
+        if el is container or not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        tokens = _tokens(el)
+        if tokens & _BAD_INSIDE and not tokens & _GOOD and _cjk_count(el.text_content()) < 400:
+            el.drop_tree()
+    lines = _lines(container)
+    title = _choose_title(crumb_title, h1s, page_title)
+    return RawDocument(
+        lines=lines,
+        source_format="html",
+        title=title,
+        crumbs=crumbs,
+        editor_name=editor_match.group(1) if editor_match else "",
+    )
+
+
+def _breadcrumb(root) -> tuple[list[str], str]:
+    """(category names, article title) from the page's "当前位置" trail, if it has one."""
+    element = None
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in (
+            "html",
+            "body",
+            "head",
+            "script",
+            "style",
+            "title",
+        ):
+            continue
+        if (el.text or "").strip().startswith(_CRUMB_TEXT):
+            element = el
+            # "<span>当前位置：</span><a>首页</a>…": the trail is the parent's.
+            while element.getparent() is not None and len(list(element.iter("a"))) < 2:
+                parent = element.getparent()
+                if len(parent.text_content()) > 300:
+                    break
+                element = parent
+            break
+        if _tokens(el) & _CRUMB_TOKENS and _looks_like_trail(el):
+            element = el
+            break
+    if element is None:
+        return [], ""
+    anchors = {clean_line(a.text_content()) for a in element.iter("a")}
+    joined = " > ".join(t.strip() for t in element.itertext() if t.strip())
+    if not joined.startswith(_CRUMB_TEXT):
+        joined = "当前位置: " + joined
+    items = parse_crumb(joined) or []
+    items = [clean_line(item) for item in items if clean_line(item)]
+    if items and items[-1] not in anchors:
+        return items[:-1], items[-1]
+    return items, ""
+
+
+def _is_logo(h1) -> bool:
+    """A site logo is often an <h1> too: a linked one, or one in the page's header or nav."""
+    if h1.find(".//a") is not None or h1.find(".//img") is not None:
+        return True
+    for ancestor in h1.iterancestors():
+        if ancestor.tag in ("a", "nav") or _tokens(ancestor) & {
+            "logo",
+            "nav",
+            "navbar",
+            "masthead",
+        }:
+            return True
+        # <header> of the page (not of an <article>).
+        if (
+            ancestor.tag == "header"
+            and ancestor.getparent() is not None
+            and ancestor.getparent().tag == "body"
+        ):
+            return True
+    return False
+
+
+def _looks_like_trail(el) -> bool:
+    text = el.text_content()
+    return len(text) < 300 and (
+        len(list(el.iter("a"))) >= 2 or bool(re.search(r">|»|›|→|＞", text))
+    )
+
+
+def _choose_title(crumb_title: str, h1s: list[str], page_title: str) -> str:
+    if crumb_title and not crumb_title.endswith(("…", "...")) and _cjk_count(crumb_title) >= 2:
+        return strip_count(crumb_title)
+    usable = [h for h in h1s if _cjk_count(h) >= 4]
+    if page_title:
+        for h in usable:
+            if strip_count(h).startswith(page_title[:6]):
+                return strip_count(h)
+    if usable:
+        return strip_count(usable[0])
+    if crumb_title:
+        return strip_count(crumb_title.rstrip("….").strip())
+    return page_title
+
+
+def _direct_text(el) -> tuple[str, int]:
+    """Text of `el` outside nested blocks, and how many of its Chinese characters are links."""
+    parts = [el.text or ""]
+    link = 0
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in _BLOCK_TAGS:
+            inner = child.text_content()
+            parts.append(inner)
+            if child.tag == "a" or child.find(".//a") is not None:
+                link += _cjk_count(inner)
+        parts.append(child.tail or "")
+    return "".join(parts), link
+
+
+def _find_container(body):
+    scores: dict = {}
+    good: dict = {}
+    for el in body.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag
+        if tag not in _PARAGRAPH_TAGS and tag not in _CONTAINER_TAGS:
+            continue
+        text, link = _direct_text(el)
+        count = _cjk_count(text)
+        if count < 8 or link > count * 0.5:
+            continue
+        # Sentences, not link lists or menus: reward punctuation a little, as readability does.
+        score = count + 3 * (text.count("，") + text.count(",") + text.count("。"))
+        # Text straight inside a <div>/<td> (lines split by <br>) makes that element the
+        # holder; a <p>'s text counts for the element around it.
+        holder = el if tag in _CONTAINER_TAGS else el.getparent()
+        if holder is None:
+            continue
+        scores[holder] = scores.get(holder, 0) + score
+        parent = holder.getparent()
+        if parent is not None:
+            scores[parent] = scores.get(parent, 0) + score / 2
+        node = holder
+        while node is not None:
+            good[node] = good.get(node, 0) + count
+            node = node.getparent()
+    if not scores:
+        return body
+    best, best_score = body, 0.0
+    for el, score in scores.items():
+        tokens = _tokens(el)
+        if tokens & _GOOD:
+            score *= 1.3
+        elif tokens & _BAD:
+            score *= 0.3
+        if score > best_score:
+            best, best_score = el, score
+    # Pieces wrapped one per <div>: climb while the parent holds clearly more article text.
+    node = best
+    while node is not body:
+        parent = node.getparent()
+        if parent is None or parent is body or _tokens(parent) & _BAD - _GOOD:
+            break
+        if good.get(parent, 0) < 1.3 * good.get(node, 0):
+            break
+        node = parent
+    return node
+
+
+def _lines(container) -> list[Line]:
+    """Block elements and <br> end lines; <h1>-<h6> give a heading hint; lines that are all
+    link text (related-article lists, tag clouds) are dropped unless they start a piece."""
+    lines: list[Line] = []
+    buffer: list[str] = []
+    hints: list[str | None] = [None]
+    links = [0, 0]  # [depth inside <a>, characters of link text in the buffer]
+
+    def add(text: str) -> None:
+        buffer.append(text)
+        if links[0]:
+            links[1] += len(text.strip())
+
+    def flush() -> None:
+        text = _WS.sub(" ", _SOURCE_BREAK.sub("", "".join(buffer))).strip()
+        link_chars, links[1] = links[1], 0
+        buffer.clear()
+        if not text:
+            return
+        if link_chars >= 0.8 * len(text) and hints[-1] is None and not match_marker(text):
+            return
+        lines.append(Line(text, hints[-1]))
+
+    for event, el in etree.iterwalk(container, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if tag in _BLOCK_TAGS or tag == "br":
+                flush()
+            if tag in _HEADING_HINTS:
+                hints.append(_HEADING_HINTS[tag])
+            if tag == "a":
+                links[0] += 1
+            if el.text and tag != "br":
+                if tag == "pre":
+                    for part in el.text.split("\n"):
+                        add(part)
+                        flush()
+                else:
+                    add(el.text)
+        else:
+            if tag in _BLOCK_TAGS:
+                flush()
+            if tag in _HEADING_HINTS:
+                hints.pop()
+            if tag == "a":
+                links[0] -= 1
+            if el is not container and el.tail:
+                add(el.tail)
+    flush()
+    return lines

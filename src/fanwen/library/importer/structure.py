@@ -1,0 +1,485 @@
+"""From lines of text to an article: title, intro, pieces (篇一…篇N) and heading levels.
+
+Every reader (txt, md, docx, html) reduces its file to a list of `Line`s; this module holds
+all the rules about Chinese model-essay pages, so the formats behave the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from fanwen.library.importer import ImportRejected, ParsedArticle, ParsedPiece
+from fanwen.library.importer.placeholders import find_placeholders
+
+
+@dataclass
+class Line:
+    text: str
+    # "title" or "h1".."h3" when the file format itself says so (docx style, markdown #, <h2>).
+    hint: str | None = None
+
+
+@dataclass
+class RawDocument:
+    lines: list[Line]
+    source_format: str
+    title: str = ""  # a title the format names explicitly (docx Title, html h1/breadcrumb)
+    fallback_title: str = ""  # the file name, when nothing better turns up
+    crumbs: list[str] = field(default_factory=list)  # category names from a breadcrumb
+    editor_name: str = ""
+
+
+CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_number(text: str) -> int | None:
+    """一 -> 1, 十二 -> 12, 二十五 -> 25, "7" -> 7; None for anything else."""
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        value = (CN_DIGITS.get(tens, 0) if tens else 1) * 10
+        if tens and tens not in CN_DIGITS:
+            return None
+        if ones:
+            if ones not in CN_DIGITS:
+                return None
+            value += CN_DIGITS[ones]
+        return value
+    return CN_DIGITS.get(text) if len(text) == 1 else None
+
+
+# --- cleaning ---------------------------------------------------------------------------
+
+# Zero-width and control characters: invisible, and junk in a copy or a search index.
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"[ \t\u00a0\u3000\u2002-\u200a\u202f\u205f]+")
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Copy-protection junk: sites insert "." between two Chinese characters ("较好的.成绩").
+_STRAY_DOT = re.compile(rf"(?<=[{_CJK}])\.(?=[{_CJK}])")
+_CN_NUMERAL_PREFIX = re.compile(r"^[一二三四五六七八九十]{1,3}$")
+_SENTENCE_END = "。！？!?；;…"
+
+
+def clean_line(text: str) -> str:
+    text = _ZERO_WIDTH.sub("", text)
+    text = _SPACES.sub(" ", text).strip()
+    if "." in text:
+        text = _STRAY_DOT.sub(
+            lambda m: m.group(0) if _numeral_before(text, m.start()) else "", text
+        )
+    return text
+
+
+def _numeral_before(text: str, pos: int) -> bool:
+    # "一.加强领导" is a heading marker, not junk.
+    return pos <= 3 and bool(_CN_NUMERAL_PREFIX.match(text[:pos]))
+
+
+# --- site boilerplate -------------------------------------------------------------------
+
+_CRUMB_PREFIX = re.compile(
+    r"^(?:当前位置|您的位置|你的位置|您现在的位置|你现在的位置|您当前的位置|所在位置|当前的位置|位置)\s*[:：]\s*"
+)
+_CRUMB_SPLIT = re.compile(r"\s*(?:>>|->|＞＞|>|›|»|→|＞|/|\|)\s*")
+_HOME_WORDS = {"首页", "网站首页", "主页", "返回首页", "本站首页", "home", "Home", "HOME"}
+_NOT_TITLES = {"正文", "内容", "详情", "详细", "阅读", "文章", "查看文章", "浏览文章"}
+
+# Paywall and end-of-article prompts: the rest of the page after them is never content.
+_CUT = re.compile(
+    r"全文阅读已结束|全文已结束|阅读已结束|^(?:下载此文档|下载本文档)$"
+    r"|^(?:【[^】]{1,40}】)?\s*(?:相关(?:推荐|文章|阅读|范文|内容|专题)|猜你喜欢|推荐阅读|延伸阅读"
+    r"|热门(?:推荐|文章|范文)|精彩推荐|更多(?:推荐|相关|精彩|范文)|最新(?:文章|范文)|本类热门)\s*[:：]?\s*$"
+    r"|^.{1,40}相关(?:文章|范文|推荐)\s*[:：]?\s*$"
+)
+
+# Whole lines that are site chrome. Keyword rules only apply to short lines (<= 40) so a paragraph
+# that happens to mention 客服 or 版权 survives.
+_META = re.compile(
+    r"^(?:格式\s*[:：]\s*[A-Za-z]{2,5}\b|上传(?:日期|时间)\s*[:：])"
+    r"|^(?:发布|更新|上传)?(?:时间|日期)\s*[:：]\s*\d{2,4}[-/.年]"
+    r"|^(?:来源|作者|编辑|责任编辑|浏览|浏览次数|浏览量|阅读|阅读量|阅读数|点击|点击数|人气|字数|文档格式|文件大小"
+    r"|下载次数|发布时间|更新时间|发布日期|发布者|上传者|上传|页数|大小|格式|分类|栏目|标签|关键词|所属分类)\s*[:：]"
+    r"|小编\s*[:：]"
+)
+_CHROME_SHORT = re.compile(
+    r"^[a-dA-D]\s*[.．、]\s*(?:付费|包月|免费|会员|开通)"
+    r"|付费(?:获得|下载|复制|阅读|查看)|^特价\s*[:：]|^原价|(?:微信|支付宝)\s*(?:扫码|扫一扫)?\s*(?:支付|付款)"
+    r"|已付款请点|联系客服|在线客服|客服(?:电话|QQ|微信)|包月(?:复制|下载|会员)|付费后\s*\d+\s*天内"
+    r"|不限量(?:复制|下载)|(?:扫码|扫一扫|长按|识别二维码).{0,12}(?:下载|支付|关注|获取|领取|阅读|复制)"
+    r"|(?:点击|免费|立即|一键)\s*下载|下载(?:本文|全文|文档|此文|word|Word|WORD|完整版)|^下载$"
+    r"|版权(?:归|所有|声明|说明)|转载(?:请|需|务必)注明|(?:来源于|来自|选自)(?:网络|互联网)|如(?:有|涉及)侵权"
+    r"|^(?:上一篇|下一篇|上一页|下一页|返回(?:首页|列表|顶部|目录))|^(?:分享到|收藏本文|打印本文|举报|纠错|加入收藏)"
+    r"|请点击(?:这里|此处|下载|查看)|复制(?:本文|全文)|(?:会员|VIP|vip)\s*(?:下载|专享|免费|特权)"
+    r"|(?:关注|搜索)(?:微信)?公众号|(?:展开|阅读|查看)(?:全文|更多)|剩余\s*\d+%?\s*未读|温馨提示\s*[:：]"
+    r"|Copyright|copyright|©|ICP备|备案号|^\d+(?:\.\d+)?\s*元(?:\s*\d+(?:\.\d+)?\s*元)?$"
+    r"|^[¥￥]\s*\d+"
+)
+_CREDIT = re.compile(
+    r"本文(?:由|来自|来源于|转载自)[^。！!\n]{0,40}(?:整理|发布|提供|收集|编辑|原创|上传|网)"
+)
+# Site credits glued to the end of a real paragraph: cut the sentence, keep the paragraph.
+_CREDIT_SENTENCE = re.compile(
+    r"(?:本文(?:由|来自|来源于|转载自)[^。！!]{0,40}(?:整理|发布|提供|收集|编辑|原创|上传|网)[^。！!]{0,30}[。！!]?"
+    r"|转载(?:请|需|务必)注明[^。！!]{0,40}[。！!]?|更多[^。！!]{0,30}(?:请|敬请)(?:访问|关注|点击|登录)[^。！!]{0,40}[。！!]?)$"
+)
+_MARKERS_ONLY = re.compile(
+    r"^(?:\s*[【\[（(]?(?:篇|范文|第)[一二三四五六七八九十\d]{1,3}篇?[】\]）)]?\s*){2,}$"
+)
+_EDITOR = re.compile(r"小编\s*[:：]\s*([^\s:：|,，;；]{1,20})")
+
+
+def parse_crumb(text: str) -> list[str] | None:
+    """'当前位置:网站首页 >> 作文 >> 标题' -> ['作文', '标题']; None if it is no breadcrumb."""
+    match = _CRUMB_PREFIX.match(text)
+    if not match and not re.match(r"^(?:首页|网站首页|主页)\s*(?:>>|>|›|»|→|＞)", text):
+        return None
+    rest = text[match.end() :] if match else text
+    items = [item.strip() for item in _CRUMB_SPLIT.split(rest) if item.strip()]
+    return [item for item in items if item not in _HOME_WORDS and item not in _NOT_TITLES]
+
+
+def is_chrome(text: str) -> bool:
+    """A line of site furniture (meta, pay prompts, credits), never part of an essay."""
+    if len(text) <= 80 and (_META.search(text) or _CREDIT.search(text)):
+        return True
+    if len(text) <= 40 and _CHROME_SHORT.search(text):
+        return True
+    return bool(_MARKERS_ONLY.match(text))
+
+
+# --- titles -----------------------------------------------------------------------------
+
+_COUNT_SUFFIX = re.compile(
+    r"\s*[(（【\[]\s*(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|热门|完整版|大全|集锦)*"
+    r"\s*[\d一二三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]\s*$"
+    r"|(?:优秀|精选|通用|汇总|合集)[\d一二三四五六七八九十]{1,3}篇$"
+)
+
+
+def strip_count(title: str) -> str:
+    """'XX总结(优秀5篇)' -> 'XX总结': the count is shown from the data, not stored."""
+    return _COUNT_SUFFIX.sub("", title).strip()
+
+
+def clean_page_title(title: str) -> str:
+    """'<title>XX总结(优秀5篇)_范文网</title>' -> 'XX总结'."""
+    title = clean_line(title)
+    parts = [p for p in re.split(r"\s*(?:_|\||｜| - | — | – |-{2,})\s*", title) if p]
+    return strip_count(parts[0]) if parts else ""
+
+
+# --- piece markers ----------------------------------------------------------------------
+
+_NUM = r"[一二三四五六七八九十]{1,3}|\d{1,2}"
+_CORE = rf"(?:篇\s*(?P<a>{_NUM})|(?:范文|范例|例文)\s*(?P<b>{_NUM})|第\s*(?P<c>{_NUM})\s*篇)"
+_OPEN, _CLOSE = "【[〖（(「《<", "】]〗）)」》>"
+_MARK_START = re.compile(
+    rf"^(?P<open>[{re.escape(_OPEN)}]?)\s*{_CORE}(?P<close>\s*[{re.escape(_CLOSE)}])?"
+    r"(?P<sep>[\s:：、.．\-—]*)(?P<post>.*)$"
+)
+_MARK_END = re.compile(
+    rf"^(?P<pre>.+?)\s*[{re.escape(_OPEN)}]?\s*{_CORE}\s*[{re.escape(_CLOSE)}]?\s*[:：]?$"
+)
+# "军训心得体会（一）", "军训心得体会（二）": a title line that ends with a bracketed number.
+_MARK_PAREN_END = re.compile(rf"^(?P<pre>.+?)\s*[（(]\s*(?P<d>{_NUM})\s*[)）]$")
+_HAS_CORE = re.compile(_CORE)
+_BRACKETS = dict(zip(_OPEN, _CLOSE, strict=True))
+_FAMILIES = (("pian", "a"), ("fanwen", "b"), ("di", "c"), ("paren", "d"))
+
+
+@dataclass
+class Marker:
+    index: int  # position in the line list
+    family: str  # "pian" (篇一), "fanwen" (范文一), "di" (第一篇), "paren" (XX（一）)
+    number: int
+    title: str  # the piece title the marker line carries ("" when it is only "篇一")
+    stem: str = ""  # "XX总结" of "XX总结篇一": the article's own name
+
+
+def match_marker(text: str, index: int = 0) -> Marker | None:
+    """Recognise a line that starts a piece: 'XX总结篇一', '【篇一】', '范文1：题目', '第一篇',
+    'XX心得（一）'. Whether it really does is decided by find_piece_markers (1, 2, 3…)."""
+    if len(text) > 60:
+        return None
+    inner = text
+    if len(text) > 2 and _BRACKETS.get(text[0]) == text[-1]:
+        # "【篇一：我的老师】" — the whole line is bracketed.
+        inner = text[1:-1].strip()
+    match = _MARK_START.match(inner)
+    if match:
+        post = match.group("post").strip()
+        separated = bool(match.group("close") or match.group("sep"))
+        if (not post or separated) and not _HAS_CORE.search(post) and len(post) <= 50:
+            return _marker(match, index, post)
+    for pattern in (_MARK_END, _MARK_PAREN_END):
+        match = pattern.match(inner)
+        if match and _is_title_stem(match.group("pre").strip()):
+            return _marker(match, index, text, match.group("pre").strip())
+    return None
+
+
+def _is_title_stem(pre: str) -> bool:
+    return bool(
+        pre
+        and len(pre) <= 50
+        and pre[-1] not in "。，,；;！!？?、：:"
+        and "。" not in pre
+        and not _HAS_CORE.search(pre)
+        and heading_marker(pre) is None
+    )
+
+
+def _marker(match: re.Match, index: int, title: str, stem: str = "") -> Marker | None:
+    groups = match.re.groupindex
+    for family, group in _FAMILIES:
+        if group in groups and match.group(group):
+            number = cn_number(match.group(group))
+            if number is None or number == 0:
+                return None
+            return Marker(index, family, number, title, stem)
+    return None
+
+
+def find_piece_markers(lines: list[Line]) -> list[Marker]:
+    """The longest run 1, 2, 3… of markers of one kind; a lone or out-of-order one is text."""
+    by_family: dict[str, list[Marker]] = {}
+    for index, line in enumerate(lines):
+        marker = match_marker(line.text, index)
+        if marker:
+            by_family.setdefault(marker.family, []).append(marker)
+    best: list[Marker] = []
+    for candidates in by_family.values():
+        chain: list[Marker] = []
+        for marker in candidates:
+            if marker.number == len(chain) + 1:
+                chain.append(marker)
+        if len(chain) > len(best) or (
+            len(chain) == len(best) and chain and chain[0].index < best[0].index
+        ):
+            best = chain
+    return best
+
+
+# --- headings ---------------------------------------------------------------------------
+
+_LEVELS = (
+    ("h1", "cn", re.compile(r"^[一二三四五六七八九十]{1,3}\s*[、.．]")),
+    ("h2", "paren-cn", re.compile(r"^[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]")),
+    ("h3", "num", re.compile(r"^\d{1,2}\s*(?:[、．]|\.(?!\d))")),
+    ("h3", "paren-num", re.compile(r"^[（(]\s*\d{1,2}\s*[)）]")),
+    ("h3", "circled", re.compile(r"^[①-⑳]")),
+    ("h3", "shi", re.compile(r"^[一二三四五六七八九十]{1,2}是")),
+    ("h3", "di", re.compile(r"^第[一二三四五六七八九十]{1,2}\s*[,，、:：]")),
+)
+_HINT_LEVELS = {"h1", "h2", "h3"}
+# A second Title-styled paragraph inside the text is a top-level heading.
+_HINT_AS_LEVEL = {"h1": "h1", "h2": "h2", "h3": "h3", "title": "h1"}
+
+
+def heading_marker(text: str) -> tuple[str, str] | None:
+    """(level, marker type) for a line that starts with 一、 (一) 1、 （1） ① 一是 第一，."""
+    for level, kind, pattern in _LEVELS:
+        if pattern.match(text):
+            return level, kind
+    return None
+
+
+def reads_as_heading(text: str) -> bool:
+    """Short and not a full paragraph: one clause, no comma at the end."""
+    if len(text) > 40:
+        return False
+    if text[-1] in "，,、":
+        return False
+    body = text.rstrip("。.;；!！?？:：")
+    if any(ch in body for ch in "。;；!！?？"):
+        return False
+    ends_sentence = text[-1] in "。;；!！?？"
+    return not ends_sentence or len(text) <= 30
+
+
+def classify(lines: list[Line]) -> list[dict]:
+    """Blocks for the lines of one piece: a marker line is a heading only if it reads like one
+    and is not one item of a run of same-kind items (a list of sentences)."""
+    markers = [heading_marker(line.text) for line in lines]
+    blocks = []
+    for i, line in enumerate(lines):
+        text = line.text
+        found = markers[i]
+        if found:
+            level, kind = found
+            sibling = any(
+                0 <= j < len(lines) and markers[j] is not None and markers[j][1] == kind
+                for j in (i - 1, i + 1)
+            )
+            heading = reads_as_heading(text) and not (sibling and line.hint not in _HINT_LEVELS)
+            blocks.append({"kind": level if heading else "p", "text": text})
+        elif line.hint in _HINT_AS_LEVEL and len(text) <= 60:
+            blocks.append({"kind": _HINT_AS_LEVEL[line.hint], "text": text})
+        else:
+            blocks.append({"kind": "p", "text": text})
+    return blocks
+
+
+# --- broken lines -----------------------------------------------------------------------
+
+
+def join_fragments(lines: list[Line]) -> list[Line]:
+    """Glue words the site split onto their own lines back into their paragraph:
+    '…的积极参与,是' / '解决' / '创建难题的一大法宝。' -> one paragraph."""
+    out: list[Line] = []
+    gluing = False
+    for line in lines:
+        text = line.text
+        prev = out[-1] if out else None
+        open_end = (
+            prev is not None and prev.hint is None and prev.text[-1] not in _SENTENCE_END + "：:"
+        )
+        fragment = len(text) <= 6 and line.hint is None and heading_marker(text) is None
+        if (
+            open_end
+            and prev is not None
+            and (
+                (fragment and (gluing or len(prev.text) >= 15))
+                or (gluing and line.hint is None and heading_marker(text) is None)
+            )
+        ):
+            prev.text += text
+            gluing = fragment
+            continue
+        gluing = False
+        out.append(Line(line.text, line.hint))
+    return out
+
+
+# --- intro ------------------------------------------------------------------------------
+
+_GENERIC_INTRO = re.compile(
+    r"小编|本站|为大家|为你|给大家|供大家|供你|参考借鉴|仅供参考|欢迎(?:阅读|参考|借鉴)"
+    r"|希望.{0,24}(?:帮助|有所帮助|喜欢|启发)|下面是|以下是|一起来看看"
+)
+
+
+# --- the whole article ------------------------------------------------------------------
+
+
+def build_article(raw: RawDocument) -> ParsedArticle:
+    crumbs = list(raw.crumbs)
+    crumb_title = ""
+    editor = raw.editor_name
+    lines: list[Line] = []
+    for line in raw.lines:
+        text = clean_line(line.text)
+        if not text:
+            continue
+        if _CUT.search(text):
+            # The paywall or a related-articles list: nothing after it is the article's.
+            if lines:
+                break
+            continue
+        crumb = parse_crumb(text)
+        if crumb is not None:
+            if len(crumb) >= 2 and not crumbs:
+                crumbs = crumb[:-1]
+            if crumb and not crumb_title and len(crumb) >= 2:
+                crumb_title = crumb[-1]
+            continue
+        if not editor and (found := _EDITOR.search(text)) and len(text) <= 80:
+            editor = found.group(1)
+        # Credits glued to a paragraph go first, so the paragraph itself is judged alone.
+        text = _CREDIT_SENTENCE.sub("", text).strip()
+        if text and not is_chrome(text):
+            lines.append(Line(text, line.hint))
+
+    markers = find_piece_markers(lines)
+    title = raw.title or _usable_crumb_title(crumb_title)
+    if not title:
+        title = next((line.text for line in lines if line.hint == "title"), "")
+    if not title and lines and not (markers and markers[0].index == 0):
+        first = lines[0].text
+        if len(first) <= 60 and first[-1] not in _SENTENCE_END and heading_marker(first) is None:
+            title = first
+    if not title and markers and markers[0].stem:
+        # "XX总结篇一" names the article too.
+        title = markers[0].stem
+    title = strip_count(clean_line(title or raw.fallback_title)) or raw.fallback_title
+    if not title:
+        raise ImportRejected("找不到标题")
+
+    # The page repeats its title (with and without the count) above the text.
+    marker_rows = {m.index for m in markers}
+    kept = [
+        (i, line)
+        for i, line in enumerate(lines)
+        if i in marker_rows or strip_count(line.text) != title
+    ]
+    if markers:
+        index_map = {old: new for new, (old, _) in enumerate(kept)}
+        markers = [replace(m, index=index_map[m.index]) for m in markers]
+    lines = [line for _, line in kept]
+
+    intro_lines: list[Line] = []
+    segments: list[tuple[str, list[Line]]] = []
+    if len(markers) >= 2:
+        intro_lines = lines[: markers[0].index]
+        bounds = [m.index for m in markers] + [len(lines)]
+        for marker, start, end in zip(markers, bounds, bounds[1:], strict=False):
+            segments.append(_piece_title(marker, lines[start + 1 : end]))
+    else:
+        body = lines
+        piece_title = ""
+        if markers and markers[0].index == 0:
+            piece_title, body = _piece_title(markers[0], lines[1:])
+        if len(body) > 1 and _looks_generic_intro(body[0].text):
+            intro_lines, body = body[:1], body[1:]
+        segments.append((piece_title, body))
+
+    pieces = []
+    for piece_title, body in segments:
+        body = join_fragments(body)
+        blocks = classify(body)
+        if not blocks:
+            continue
+        piece = ParsedPiece(title=piece_title, blocks=blocks)
+        piece.placeholders = find_placeholders(piece.text)
+        pieces.append(piece)
+    if not pieces or not any(block["text"].strip() for piece in pieces for block in piece.blocks):
+        raise ImportRejected("文件里没有正文")
+    intro = "\n".join(line.text for line in join_fragments(intro_lines))
+    return ParsedArticle(
+        title=title[:200],
+        pieces=pieces,
+        source_format=raw.source_format,
+        intro=intro,
+        editor_name=editor[:40],
+        category_path=[c[:50] for c in crumbs],
+    )
+
+
+def _usable_crumb_title(text: str) -> str:
+    # Sites shorten long titles in the breadcrumb: "窗口单位创建文明…" is no title.
+    if not text or text.endswith(("…", "...", "..")):
+        return ""
+    return text
+
+
+def _piece_title(marker: Marker, body: list[Line]) -> tuple[str, list[Line]]:
+    """A bare '【篇一】' takes the short line after it as its title, when there is one."""
+    if marker.title or len(body) < 2:
+        return marker.title, body
+    first = body[0].text
+    if (
+        len(first) <= 30
+        and first[-1] not in _SENTENCE_END + "：:，,、"
+        and heading_marker(first) is None
+        and len(body[1].text) > len(first)
+    ):
+        return first, body[1:]
+    return "", body
+
+
+def _looks_generic_intro(text: str) -> bool:
+    return len(text) <= 300 and bool(_GENERIC_INTRO.search(text))
