@@ -107,7 +107,9 @@ def sample_paths(var_dir: Path, count: int, seed: int) -> tuple[list[str], list[
     db.close()
     article_paths = [f"/a/{i}.html" for i in ids]
     # Category pages: first pages and some deep pages, as a crawler would walk them.
-    category_paths = [f"/c/{s}/" for s in slugs] + [f"/c/{s}/?page={p}" for s in slugs for p in (2, 10, 50)]
+    category_paths = [f"/c/{s}/" for s in slugs] + [
+        f"/c/{s}/?page={p}" for s in slugs for p in (2, 10, 50)
+    ]
     return article_paths, category_paths
 
 
@@ -118,10 +120,22 @@ class Gunicorn:
         env.pop("DATABASE_URL", None)
         self.proc = subprocess.Popen(
             [
-                str(BIN / "gunicorn"), "fanwen.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
-                "--keep-alive", "30", "--log-level", "warning", "--access-logfile", "-"
-                if os.environ.get("FANWEN_BENCH_ACCESS_LOG") else "/dev/null",
+                str(BIN / "gunicorn"),
+                "fanwen.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--keep-alive",
+                "30",
+                "--log-level",
+                "warning",
+                "--access-logfile",
+                "-" if os.environ.get("FANWEN_BENCH_ACCESS_LOG") else "/dev/null",
             ],
             env=env,
             cwd=ROOT,
@@ -171,8 +185,21 @@ def wrk(url: str, connections: int, duration: int, script: str = "") -> dict:
     lua = Path(tempfile.mkstemp(suffix=".lua", dir=WORK)[1])
     lua.write_text(script + REPORT_LUA)
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s", str(lua), url],
-        check=True, capture_output=True, text=True, timeout=duration + 60,
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(lua),
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
     ).stdout
     lua.unlink()
     return json.loads(out.strip().splitlines()[-1])
@@ -202,14 +229,24 @@ def throughput(var_dir: Path, args) -> None:
     finally:
         nginx.stop()
     ratio = django["rps"] / static["rps"]
-    print(f"\n1. anonymous article page {path} ({len(body):,} bytes), {args.connections} connections, {args.duration}s each")
-    print(f"   gunicorn ({args.workers} gthread workers): {django['rps']:>9,.0f} req/s  p50 {ms(django['p50'])}  p99 {ms(django['p99'])}  errors {django['errors']}")
-    print(f"   nginx static file:          {static['rps']:>9,.0f} req/s  p50 {ms(static['p50'])}  p99 {ms(static['p99'])}  errors {static['errors']}")
-    print(f"   ratio gunicorn/nginx: {ratio:.1%}  (goal >= 6%)   gunicorn p99 {ms(django['p99'])} (goal <= 30 ms)")
+    print(
+        f"\n1. anonymous article page {path} ({len(body):,} bytes), {args.connections} connections, {args.duration}s each"
+    )
+    print(
+        f"   gunicorn ({args.workers} gthread workers): {django['rps']:>9,.0f} req/s  p50 {ms(django['p50'])}  p99 {ms(django['p99'])}  errors {django['errors']}"
+    )
+    print(
+        f"   nginx static file:          {static['rps']:>9,.0f} req/s  p50 {ms(static['p50'])}  p99 {ms(static['p99'])}  errors {static['errors']}"
+    )
+    print(
+        f"   ratio gunicorn/nginx: {ratio:.1%}  (goal >= 6%)   gunicorn p99 {ms(django['p99'])} (goal <= 30 ms)"
+    )
 
 
 def scaling(sizes: list[tuple[int, Path]], args) -> None:
-    print(f"\n2. uncached pages (page cache off), random URLs, {args.connections} connections, {args.duration}s each")
+    print(
+        f"\n2. uncached pages (page cache off), random URLs, {args.connections} connections, {args.duration}s each"
+    )
     results: dict[str, list[dict]] = {"article": [], "category": []}
     for n, var_dir in sizes:
         article_paths, category_paths = sample_paths(var_dir, 2000, args.seed)
@@ -222,12 +259,16 @@ def scaling(sizes: list[tuple[int, Path]], args) -> None:
                 wrk(server.url, args.connections, 2, script)
                 r = wrk(server.url, args.connections, args.duration, script)
                 results[kind].append(r)
-                print(f"   {n:>7,} articles, {kind:8}: {r['rps']:>7,.0f} req/s  p50 {ms(r['p50'])}  p95 {ms(r['p95'])}  p99 {ms(r['p99'])}  errors {r['errors']}")
+                print(
+                    f"   {n:>7,} articles, {kind:8}: {r['rps']:>7,.0f} req/s  p50 {ms(r['p50'])}  p95 {ms(r['p95'])}  p99 {ms(r['p99'])}  errors {r['errors']}"
+                )
         finally:
             server.stop()
     if len(sizes) == 2:
         for kind, (small, large) in results.items():
-            print(f"   {kind} p95 {sizes[1][0]:,} vs {sizes[0][0]:,}: {large['p95'] / small['p95']:.2f}x (goal <= 1.3x)")
+            print(
+                f"   {kind} p95 {sizes[1][0]:,} vs {sizes[0][0]:,}: {large['p95'] / small['p95']:.2f}x (goal <= 1.3x)"
+            )
 
 
 def main() -> None:

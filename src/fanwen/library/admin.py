@@ -25,7 +25,14 @@ class ArticleAdmin(admin.ModelAdmin):
     list_filter = ["status", "category", "source_format"]
     search_fields = ["title", "intro"]
     date_hierarchy = "published_at"
-    readonly_fields = ["piece_count", "view_count", "content_version", "source_key", "created_at", "updated_at"]
+    readonly_fields = [
+        "piece_count",
+        "view_count",
+        "content_version",
+        "source_key",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [PieceInline]
     actions = ["publish_selected", "hide_selected"]
 

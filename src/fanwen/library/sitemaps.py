@@ -1,9 +1,22 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 
 from fanwen.library.models import Article, Category
 
 
-class ArticleSitemap(Sitemap):
+class SiteSitemap(Sitemap):
+    """Absolute URLs on SITE_URL when it is set, like the canonical links."""
+
+    def get_protocol(self, protocol: str | None = None) -> str:
+        return urlsplit(settings.SITE_URL).scheme or super().get_protocol(protocol)
+
+    def get_domain(self, site=None) -> str:
+        return urlsplit(settings.SITE_URL).netloc or super().get_domain(site)
+
+
+class ArticleSitemap(SiteSitemap):
     changefreq = "weekly"
     limit = 5000
 
@@ -14,7 +27,7 @@ class ArticleSitemap(Sitemap):
         return article.updated_at
 
 
-class CategorySitemap(Sitemap):
+class CategorySitemap(SiteSitemap):
     changefreq = "daily"
 
     def items(self):

@@ -1,17 +1,212 @@
-from django.http import HttpResponse
+"""The reading pages: home, category, article; anonymous pages come from the page cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.paginator import InvalidPage
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.text import Truncator
+
+from fanwen.library import listings, pagecache, viewcount
+from fanwen.library.catalog import category_tree
+from fanwen.library.context_processors import absolute_url
+from fanwen.library.models import Article, Category, Piece
+
+DESCRIPTION_CHARS = 120
 
 
-def home(request):
-    return HttpResponse("fanwen")
+def _is_staff(request: HttpRequest) -> bool:
+    # Only a session cookie can carry a login: anonymous readers never load a session.
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    return request.user.is_active and request.user.is_staff
 
 
-def category(request, slug):
-    return HttpResponse(slug)
+def _page_key(request: HttpRequest, name: str) -> str:
+    # Without SITE_URL the canonical link carries the request's origin, so the key must too.
+    origin = "" if settings.SITE_URL else f"{request.scheme}://{request.get_host()}"
+    return f"fw:p:{origin}:{name}"
 
 
-def article(request, article_id):
-    return HttpResponse(str(article_id))
+def _cached_html(body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    # Set here because the fast path in middleware.py skips CommonMiddleware (no chunking).
+    response["Content-Length"] = str(len(body))
+    response["X-Page-Cache"] = "hit"
+    return response
 
 
-def page_not_found(request, exception=None):
-    return HttpResponse("页面不存在", status=404)
+def _serve(
+    request: HttpRequest, name: str, render_page: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Anonymous readers get the cached page; staff always get a fresh one."""
+    if _is_staff(request):
+        return render_page()
+    key = _page_key(request, name)
+    body, gen = pagecache.lookup(key)
+    if body is not None:
+        return _cached_html(body)
+    response = render_page()
+    pagecache.store(key, response.content, gen, pagecache.page_seconds())
+    response["X-Page-Cache"] = "miss"
+    return response
+
+
+def _description(text: str) -> str:
+    return Truncator(" ".join(text.split())).chars(DESCRIPTION_CHARS)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    def render_page() -> HttpResponse:
+        context = {
+            "categories": category_tree().roots,
+            "is_home": True,
+            "latest": listings.latest(20),
+            "most_read": listings.most_read(10),
+            "canonical_url": absolute_url(request, "/"),
+        }
+        return render(request, "library/home.html", context)
+
+    return _serve(request, "home", render_page)
+
+
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    tree = category_tree()
+    node = tree.by_slug.get(slug)
+    if node is None and Category.objects.filter(slug=slug).exists():
+        # Created by another process whose edit this process's cache has not seen yet.
+        tree = category_tree(refresh=True)
+        node = tree.by_slug.get(slug)
+    if node is None:
+        raise Http404("没有这个分类")
+    number = request.GET.get("page", "1")
+    if not number.isdigit() or int(number) < 1:
+        raise Http404("页码不对")
+    number = int(number)
+
+    def render_page() -> HttpResponse:
+        try:
+            page = listings.category_page(node.id, tree.descendant_ids(node), number)
+        except InvalidPage as exc:
+            raise Http404("没有这一页") from exc
+        path = node.url if number == 1 else f"{node.url}?page={number}"
+        intro = (
+            node.description or f"{node.name}范文精选，共{page.paginator.count}篇，免费在线阅读。"
+        )
+        context = {
+            "category": node,
+            "trail": tree.ancestors(node),
+            "page": page,
+            "page_links": listings.page_window(page),
+            "canonical_url": absolute_url(request, path),
+            "meta_description": _description(intro),
+        }
+        return render(request, "library/category.html", context)
+
+    return _serve(request, f"c:{node.id}:{number}", render_page)
+
+
+def cached_article_response(request: HttpRequest, article_id: int) -> HttpResponse | None:
+    """The cached anonymous page of a public article, counting the view; None on a miss."""
+    body, _ = pagecache.lookup(_page_key(request, f"a:{article_id}"))
+    if body is None:
+        return None
+    viewcount.record_view(article_id)
+    return _cached_html(body)
+
+
+def article(request: HttpRequest, article_id: int) -> HttpResponse:
+    staff = _is_staff(request)
+    key = _page_key(request, f"a:{article_id}")
+    body, gen = (None, 0) if staff else pagecache.lookup(key)
+    if body is not None:
+        viewcount.record_view(article_id)
+        return _cached_html(body)
+    # Ids past a 64-bit integer would make the database driver raise instead of finding nothing.
+    item = Article.objects.filter(pk=article_id).first() if article_id < 2**63 else None
+    if item is None or not (item.is_public or staff):
+        raise Http404("文章不存在或未发布")
+    response = render(request, "library/article.html", _article_context(request, item, staff))
+    if item.is_public:
+        viewcount.record_view(item.pk)
+        if not staff:
+            pagecache.store(key, response.content, gen, pagecache.page_seconds())
+            response["X-Page-Cache"] = "miss"
+    return response
+
+
+@dataclass
+class Section:
+    """One piece as the article page shows it."""
+
+    anchor: str
+    label: str
+    heading: str
+    show_label: bool
+    blocks: list[dict]
+    note: str
+
+
+def _sections(item: Article, pieces: list[Piece]) -> list[Section]:
+    labels = {p.pk: p.label for p in pieces}
+    sections = []
+    for p in pieces:
+        note = ""
+        if p.duplicate_of_id in labels:
+            note = f"本篇与{labels[p.duplicate_of_id]}内容相近，可对照参考。"
+        elif p.duplicate_of_id:
+            note = "本篇与本站其他范文内容相近。"
+        # A lone untitled piece needs no heading: the page title already says it.
+        heading = p.title or ("" if len(pieces) == 1 else f"{item.title}{p.label}")
+        show_label = len(pieces) > 1 and p.label not in heading
+        blocks = [b for b in p.blocks if isinstance(b, dict) and b.get("text")]
+        sections.append(Section(p.anchor, p.label, heading, show_label, blocks, note))
+    return sections
+
+
+def _first_text(pieces: list[Piece]) -> str:
+    for p in pieces:
+        for b in p.blocks:
+            if isinstance(b, dict) and b.get("kind") == "p" and b.get("text"):
+                return b["text"]
+    return ""
+
+
+def _article_context(request: HttpRequest, item: Article, staff: bool) -> dict:
+    tree = category_tree()
+    if item.category_id not in tree.by_id:
+        tree = category_tree(refresh=True)
+    node = tree.by_id[item.category_id]
+    # Not `text` (the same words again) nor the importer's signatures: only what is shown.
+    fields = ("id", "article_id", "position", "title", "blocks", "duplicate_of_id")
+    pieces = list(item.pieces.only(*fields).order_by("position"))
+    return {
+        "article": item,
+        "category": node,
+        "trail": tree.ancestors(node),
+        "sections": _sections(item, pieces),
+        "related": listings.related(item),
+        "staff_view": staff,
+        "canonical_url": absolute_url(request, item.get_absolute_url()),
+        "meta_description": _description(item.intro or _first_text(pieces) or item.title),
+    }
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    context = {"categories": category_tree().roots[:8], "meta_description": "页面不存在。"}
+    return render(request, "404.html", context, status=404)
+
+
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "",
+        f"Sitemap: {absolute_url(request, '/sitemap.xml')}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -1,0 +1,79 @@
+"""Rendered anonymous pages and shared fragments in Django's cache.
+
+Every entry is stored as (generation, value). Any edit of an Article, Piece or Category
+bumps the one generation number (see signals.py), so an entry written before the edit no
+longer matches and is re-rendered: edits show at once, with no list of keys to purge.
+A hit costs one cache round trip (get_many of the generation and the entry).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+GEN_KEY = "fw:gen"
+T = TypeVar("T")
+
+
+def generation() -> int:
+    gen = cache.get(GEN_KEY)
+    if gen is None:
+        # A fresh, ever-larger start value: a lost key can never revive entries of an old one.
+        cache.add(GEN_KEY, time.time_ns(), timeout=None)
+        gen = cache.get(GEN_KEY)
+    return gen
+
+
+def _bump() -> None:
+    try:
+        cache.incr(GEN_KEY)
+    except ValueError:
+        generation()
+
+
+def purge_all() -> None:
+    """Make every cached page and fragment stale; call after writes that skip signals."""
+    _bump()
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # A page rendered before the commit would show the old rows: bump again after it,
+        # once per transaction however many rows it saves.
+        if not any(entry[1] is _bump for entry in connection.run_on_commit):
+            transaction.on_commit(_bump)
+
+
+def page_seconds() -> int:
+    return settings.FANWEN_PAGE_CACHE_SECONDS
+
+
+def lookup(key: str) -> tuple[Any, int]:
+    """(value or None, current generation) in one round trip."""
+    got = cache.get_many([GEN_KEY, key])
+    gen = got.get(GEN_KEY)
+    if gen is None:
+        return None, generation()
+    entry = got.get(key)
+    if entry is not None and entry[0] == gen:
+        return entry[1], gen
+    return None, gen
+
+
+def store(key: str, value: Any, gen: int, seconds: int) -> None:
+    # `gen` is the generation read before rendering, so a concurrent edit wins.
+    if seconds > 0:
+        cache.set(key, (gen, value), seconds)
+
+
+def remember(name: str, build: Callable[[], T], seconds: int = 300) -> T:
+    """A shared fragment (category tree, counts, related lists), rebuilt after any edit."""
+    key = f"fw:f:{name}"
+    value, gen = lookup(key)
+    if value is None:
+        value = build()
+        store(key, value, gen, seconds)
+    return value
