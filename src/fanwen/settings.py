@@ -73,11 +73,16 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "fanwen.library",
+    "fanwen.accounts",
+    "fanwen.orders",
+    "fanwen.payments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cached anonymous article pages are answered here, before sessions, CSRF and auth.
+    "fanwen.library.middleware.article_page_cache",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,6 +155,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise also serves collected files from here; an empty folder keeps it from warning.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -173,6 +180,13 @@ FANWEN_VIEW_FLUSH_EVERY = env_int("FANWEN_VIEW_FLUSH_EVERY", 50)
 FANWEN_IMPORT_MAX_BYTES = env_int("FANWEN_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 FANWEN_IMPORT_MAX_UNZIPPED_BYTES = env_int("FANWEN_IMPORT_MAX_UNZIPPED_BYTES", 100 * 1024 * 1024)
 
+# --- Orders and visitors (fanwen.orders, fanwen.accounts) ---
+# An unpaid order is closed after this long; WeChat's code_url lives 2 h, so the order ends first.
+FANWEN_ORDER_TTL_MINUTES = env_int("FANWEN_ORDER_TTL_MINUTES", 30)
+# The anonymous buyer's identity: a signed visitor id, kept for a year.
+FANWEN_VISITOR_COOKIE = env("FANWEN_VISITOR_COOKIE", "fw_visitor")
+FANWEN_VISITOR_COOKIE_DAYS = env_int("FANWEN_VISITOR_COOKIE_DAYS", 365)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -181,3 +195,41 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("FANWEN_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Payments (fanwen.payments) ---
+# WeChat Pay v3 in public-key mode; without a merchant id the embedded sandbox takes payments.
+WECHATPAY_MCHID = env("WECHATPAY_MCHID")
+# The sandbox: a local WeChat Pay v3 emulator at /sandbox/ with keys generated on first use.
+FANWEN_SANDBOX = env_bool("FANWEN_SANDBOX", not PRODUCTION)
+# Empty means VAR_DIR / "sandbox" (read at use, so tests can move VAR_DIR).
+FANWEN_SANDBOX_DIR = env("FANWEN_SANDBOX_DIR")
+# Where this site reaches its own emulator, and the emulator reaches the site's notify URL.
+FANWEN_SANDBOX_ORIGIN = env("FANWEN_SANDBOX_ORIGIN", SITE_URL or "http://127.0.0.1:8000")
+# The emulator's notification retries: seconds before each attempt.
+FANWEN_SANDBOX_NOTIFY_DELAYS = [0, 2, 5, 15, 30, 60]
+# Off in tests that deliver notifications by hand (fanwen.payments.sandbox.notify).
+FANWEN_SANDBOX_AUTO_NOTIFY = env_bool("FANWEN_SANDBOX_AUTO_NOTIFY", True)
+PAYMENT_BACKENDS = {
+    "sandbox": {"BACKEND": "fanwen.payments.backends.sandbox.SandboxBackend", "OPTIONS": {}},
+}
+if WECHATPAY_MCHID:
+    PAYMENT_BACKENDS["wechat"] = {
+        "BACKEND": "fanwen.payments.backends.wechat.WeChatPayBackend",
+        "OPTIONS": {
+            "mchid": WECHATPAY_MCHID,
+            "appid": env("WECHATPAY_APPID"),
+            "private_key": env("WECHATPAY_PRIVATE_KEY"),
+            "cert_serial_no": env("WECHATPAY_CERT_SERIAL_NO"),
+            "apiv3_key": env("WECHATPAY_APIV3_KEY"),
+            "public_key": env("WECHATPAY_PUBLIC_KEY"),
+            "public_key_id": env("WECHATPAY_PUBLIC_KEY_ID"),
+            # Empty: SITE_URL + /pay/notify/wechat/.
+            "notify_url": env("WECHATPAY_NOTIFY_URL"),
+            "timeout": (
+                env_int("WECHATPAY_CONNECT_TIMEOUT", 5),
+                env_int("WECHATPAY_READ_TIMEOUT", 10),
+            ),
+        },
+    }
+# The alias that takes WeChat Pay, and whose notifications arrive at /pay/notify/wechat/.
+PAYMENT_WECHAT_BACKEND = env("PAYMENT_WECHAT_BACKEND", "wechat" if WECHATPAY_MCHID else "sandbox")

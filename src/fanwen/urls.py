@@ -1,15 +1,30 @@
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemap_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from fanwen.library.sitemaps import SITEMAPS
+from fanwen.library.views import robots_txt
 
 admin.site.site_header = "范文网管理后台"
 admin.site.site_title = "范文网管理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
+    # Browsers ask for /favicon.ico on their own; answering it keeps them off the 404 page.
+    path("favicon.ico", RedirectView.as_view(url=static("fanwen/favicon.svg"), permanent=True)),
+    # An index, so 100k articles spread over several sitemap pages of 5,000 URLs each.
+    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path("pay/", include("fanwen.payments.urls")),
+    path("sandbox/", include("fanwen.payments.sandbox.urls")),
     path("", include("fanwen.library.urls")),
 ]
 

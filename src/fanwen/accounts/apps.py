@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "fanwen.accounts"
+    verbose_name = "访客与账户"
+
+    def ready(self) -> None:
+        from fanwen.accounts import signals  # noqa: F401  (merges the visitor on login)

@@ -1,0 +1,1 @@
+from fanwen.orders.tests.fixtures import *  # noqa: F403  (shared with accounts' tests)

@@ -1,0 +1,60 @@
+"""Reading and setting the visitor cookie."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from fanwen.accounts.models import Visitor
+
+# A salt of our own so a value signed for another purpose can never pass as a visitor id.
+COOKIE_SALT = "fanwen.accounts.visitor"
+_CACHE_ATTR = "_fanwen_visitor"
+
+
+def current_visitor(request: HttpRequest) -> Visitor | None:
+    """The visitor named by a valid signed cookie, or None (no cookie, bad signature, unknown id)."""
+    if hasattr(request, _CACHE_ATTR):
+        return getattr(request, _CACHE_ATTR)
+    visitor = None
+    raw = request.get_signed_cookie(
+        settings.FANWEN_VISITOR_COOKIE,
+        default=None,
+        salt=COOKIE_SALT,
+        max_age=settings.FANWEN_VISITOR_COOKIE_DAYS * 86400,
+    )
+    if raw:
+        try:
+            visitor = Visitor.objects.filter(pk=uuid.UUID(raw)).first()
+        except ValueError:
+            visitor = None
+    setattr(request, _CACHE_ATTR, visitor)
+    return visitor
+
+
+def get_or_create_visitor(request: HttpRequest, response: HttpResponse) -> Visitor:
+    """The current visitor, or a new one whose cookie is set on `response`.
+
+    Call it only where a visitor is needed (creating an order, restoring a purchase): setting a
+    cookie on every article page would defeat the shared page cache.
+    """
+    visitor = current_visitor(request)
+    if visitor is None:
+        visitor = Visitor.objects.create()
+        set_visitor_cookie(response, visitor)
+        setattr(request, _CACHE_ATTR, visitor)
+    return visitor
+
+
+def set_visitor_cookie(response: HttpResponse, visitor: Visitor) -> None:
+    response.set_signed_cookie(
+        settings.FANWEN_VISITOR_COOKIE,
+        str(visitor.pk),
+        salt=COOKIE_SALT,
+        max_age=settings.FANWEN_VISITOR_COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )

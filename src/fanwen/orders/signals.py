@@ -1,0 +1,8 @@
+"""Sent on commit by orders.actions, for caches, dashboards and mail that follow a payment."""
+
+from django.dispatch import Signal
+
+# kwargs: order, entitlement, late (paid after the order was closed)
+order_paid = Signal()
+# kwargs: order
+order_refunded = Signal()

@@ -1,0 +1,517 @@
+"""WeChat Pay API v3 through the `wechatpayv3` SDK, in public-key mode (no platform certificates).
+
+OPTIONS: mchid, appid, private_key (merchant API key, PEM), cert_serial_no (of the merchant
+certificate), apiv3_key (32 chars), public_key (WeChat Pay public key, PEM), public_key_id
+("PUB_KEY_ID_..."), notify_url, and optionally gateway (another API host, e.g. the sandbox
+emulator), timeout ((connect, read) seconds) and provider (the Order.provider it takes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
+from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3.utils import aes_decrypt, load_public_key, rsa_verify
+
+from fanwen.payments.backends.base import PaymentBackend
+from fanwen.payments.errors import (
+    BadSignature,
+    GatewayError,
+    MalformedNotification,
+    MissingHeaders,
+    ProbeSignature,
+    StaleTimestamp,
+    UnableToTakePayment,
+    UndecryptableResource,
+    UnknownSerial,
+)
+
+log = logging.getLogger("fanwen.payments")
+
+DEFAULT_GATEWAY = "https://api.mch.weixin.qq.com"
+SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
+PROBE_PREFIX = "WECHATPAY/SIGNTEST/"
+# WeChat's own rule for notifications: a timestamp further off than this is a replay.
+MAX_CLOCK_SKEW_SECONDS = 300
+BEIJING = ZoneInfo("Asia/Shanghai")
+PAY_TYPES = {"native": WeChatPayType.NATIVE, "h5": WeChatPayType.H5, "jsapi": WeChatPayType.JSAPI}
+# Provider codes worth retrying with the same parameters; the rest are answers, not accidents.
+RETRYABLE_CODES = {"SYSTEM_ERROR", "SYSTEMERROR", "FREQUENCY_LIMITED", "BANK_ERROR"}
+USER_MESSAGES = {
+    "ORDERPAID": "这笔订单已经支付过了。",
+    "ORDER_CLOSED": "订单已关闭，请重新下单。",
+    "OUT_TRADE_NO_USED": "订单号已使用，请重新下单。",
+    "NO_AUTH": "商户暂时无法收款，请联系客服。",
+    "RULE_LIMIT": "支付受限，请换一种方式或联系客服。",
+}
+NOTIFICATION_HEADERS = ("timestamp", "nonce", "signature", "serial")
+
+
+@dataclass(frozen=True)
+class WeChatConfig:
+    mchid: str
+    appid: str
+    private_key: str
+    cert_serial_no: str
+    apiv3_key: str
+    public_key: str
+    public_key_id: str
+    notify_url: str
+    gateway: str
+    timeout: tuple[float, float]
+    provider: str
+
+
+class WeChatPayBackend(PaymentBackend):
+    provider = "wechat"
+    channels = ("native", "h5", "jsapi")
+
+    def __init__(self, alias: str, options: dict[str, Any]) -> None:
+        super().__init__(alias, options)
+        self._config: WeChatConfig | None = None
+        self._client: WeChatPay | None = None
+        self._platform_key: Any = None
+        self._lock = threading.Lock()
+
+    # --- configuration and the SDK client, both built on first use -------------------------
+
+    def resolve_options(self) -> dict[str, Any]:
+        """The options the client is built from; the sandbox fills in its generated keys here."""
+        return dict(self.options)
+
+    @property
+    def config(self) -> WeChatConfig:
+        if self._config is None:
+            self._config = self._build_config(self.resolve_options())
+        return self._config
+
+    def _build_config(self, options: dict[str, Any]) -> WeChatConfig:
+        required = (
+            "mchid",
+            "appid",
+            "private_key",
+            "cert_serial_no",
+            "apiv3_key",
+            "public_key",
+            "public_key_id",
+        )
+        missing = [name for name in required if not options.get(name)]
+        if missing:
+            raise ImproperlyConfigured(
+                f"payment backend {self.alias!r} lacks OPTIONS {', '.join(missing)}"
+            )
+        if not str(options["public_key_id"]).startswith("PUB_KEY_ID_"):
+            raise ImproperlyConfigured(
+                f"payment backend {self.alias!r}: public_key_id must start with PUB_KEY_ID_"
+            )
+        if len(str(options["apiv3_key"]).encode()) != 32:
+            raise ImproperlyConfigured(
+                f"payment backend {self.alias!r}: apiv3_key must be 32 bytes"
+            )
+        timeout = tuple(options.get("timeout") or (5, 10))
+        return WeChatConfig(
+            mchid=str(options["mchid"]),
+            appid=str(options["appid"]),
+            private_key=options["private_key"],
+            cert_serial_no=str(options["cert_serial_no"]),
+            apiv3_key=str(options["apiv3_key"]),
+            public_key=options["public_key"],
+            public_key_id=str(options["public_key_id"]),
+            notify_url=options.get("notify_url") or self.default_notify_url(),
+            gateway=str(options.get("gateway") or DEFAULT_GATEWAY).rstrip("/"),
+            timeout=(float(timeout[0]), float(timeout[1])),
+            provider=str(options.get("provider") or self.provider),
+        )
+
+    def default_notify_url(self) -> str:
+        if not settings.SITE_URL:
+            raise ImproperlyConfigured(
+                f"payment backend {self.alias!r} needs OPTIONS notify_url or SITE_URL"
+            )
+        return settings.SITE_URL + self.notify_path()
+
+    def notify_path(self) -> str:
+        if self.alias == settings.PAYMENT_WECHAT_BACKEND:
+            return reverse("payments:wechat-notify")
+        return reverse("payments:wechat-notify-alias", args=[self.alias])
+
+    @property
+    def mchid(self) -> str:
+        return self.config.mchid
+
+    @property
+    def appid(self) -> str:
+        return self.config.appid
+
+    @property
+    def order_provider(self) -> str:
+        return self.config.provider
+
+    @property
+    def client(self) -> WeChatPay:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._build_client()
+        return self._client
+
+    def _build_client(self) -> WeChatPay:
+        config = self.config
+        # Public-key mode: the constructor does no network I/O (certificate mode would).
+        client = WeChatPay(
+            wechatpay_type=WeChatPayType.NATIVE,
+            mchid=config.mchid,
+            private_key=config.private_key,
+            cert_serial_no=config.cert_serial_no,
+            appid=config.appid,
+            apiv3_key=config.apiv3_key,
+            notify_url=config.notify_url,
+            public_key=config.public_key,
+            public_key_id=config.public_key_id,
+            timeout=config.timeout,
+        )
+        # The SDK has no argument for the host; the sandbox and tests point it elsewhere.
+        client._core._gate_way = config.gateway
+        return client
+
+    @property
+    def platform_public_key(self) -> Any:
+        if self._platform_key is None:
+            self._platform_key = load_public_key(self.config.public_key)
+        return self._platform_key
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def _call(
+        self, action: str, method: Callable[..., tuple[int, Any]], **kwargs: Any
+    ) -> tuple[int, dict]:
+        """Run one SDK call; return (status, parsed JSON) for 2xx and the provider's 4xx answers."""
+        try:
+            status, text = method(**kwargs)
+        except requests.RequestException as exc:
+            raise GatewayError(f"wechat {action}: {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:
+            # The SDK raises bare Exceptions, e.g. for an answer whose signature does not verify.
+            raise GatewayError(f"wechat {action}: {exc}") from exc
+        data = _json_or_empty(text)
+        if 200 <= status < 300:
+            return status, data
+        code = str(data.get("code", "")) if isinstance(data, dict) else ""
+        message = str(data.get("message", "")) if isinstance(data, dict) else ""
+        if status == 429 or status >= 500 or code in RETRYABLE_CODES:
+            raise GatewayError(
+                f"wechat {action}: {status} {code} {message}",
+                provider_code=code,
+                http_status=status,
+            )
+        return status, {"code": code, "message": message, "_status": status}
+
+    def _refuse(self, action: str, answer: dict) -> UnableToTakePayment:
+        code, status = answer.get("code", ""), answer.get("_status")
+        # A sign error is our configuration, not the buyer's doing: staff must hear of it.
+        level = (
+            logging.ERROR
+            if code in {"SIGN_ERROR", "PARAM_ERROR", "INVALID_REQUEST"}
+            else logging.WARNING
+        )
+        log.log(level, "wechat %s refused (%s): %s %s", action, self.alias, status, answer)
+        return UnableToTakePayment(
+            f"wechat {action}: {status} {code} {answer.get('message', '')}",
+            user_message=USER_MESSAGES.get(code),
+            provider_code=code,
+            http_status=status,
+        )
+
+    def create(self, order: Any, channel: str, client_ip: str, openid: str | None = None) -> dict:
+        """NATIVE → {"code_url"}, H5 → {"h5_url"}, JSAPI → {"prepay_id", and WeixinJSBridge's params}."""
+        pay_type = PAY_TYPES.get(channel)
+        if pay_type is None:
+            raise UnableToTakePayment(f"channel {channel!r} is not WeChat Pay")
+        if order.status != "pending":
+            raise UnableToTakePayment(
+                f"order {order.out_trade_no} is {order.status}",
+                user_message="订单已支付或已关闭，请刷新页面。",
+            )
+        if order.is_expired():
+            raise UnableToTakePayment(
+                f"order {order.out_trade_no} expired", user_message="订单已过期，请重新下单。"
+            )
+        kwargs: dict[str, Any] = {
+            "description": self.describe(order),
+            "out_trade_no": order.out_trade_no,
+            "amount": {"total": order.amount_fen, "currency": order.currency},
+            "time_expire": rfc3339(order.expires_at),
+            "pay_type": pay_type,
+        }
+        if pay_type == WeChatPayType.H5:
+            kwargs["scene_info"] = {"payer_client_ip": client_ip, "h5_info": {"type": "Wap"}}
+        elif pay_type == WeChatPayType.JSAPI:
+            if not openid:
+                raise UnableToTakePayment(
+                    "JSAPI needs the payer's openid", user_message="请在微信中打开本页面再支付。"
+                )
+            kwargs["payer"] = {"openid": openid}
+        status, data = self._call("create", self.client.pay, **kwargs)
+        if "_status" in data:
+            raise self._refuse("create", data)
+        if pay_type == WeChatPayType.NATIVE:
+            return {"code_url": _required(data, "code_url", "create")}
+        if pay_type == WeChatPayType.H5:
+            return {"h5_url": _required(data, "h5_url", "create")}
+        prepay_id = _required(data, "prepay_id", "create")
+        return {"prepay_id": prepay_id, **self.jsapi_params(prepay_id)}
+
+    def jsapi_params(self, prepay_id: str) -> dict:
+        """The parameters of WeixinJSBridge.invoke('getBrandWCPayRequest', ...), signed by us."""
+        timestamp = str(int(time.time()))
+        nonce = secrets.token_hex(16)
+        package = f"prepay_id={prepay_id}"
+        pay_sign = self.client.sign([self.appid, timestamp, nonce, package])
+        return {
+            "appId": self.appid,
+            "timeStamp": timestamp,
+            "nonceStr": nonce,
+            "package": package,
+            "signType": "RSA",
+            "paySign": pay_sign,
+        }
+
+    def describe(self, order: Any) -> str:
+        text = f"{settings.SITE_NAME}-{order.plan.name}"
+        if order.article_id:
+            text += f"：{order.article.title}"
+        # WeChat's limit is 127 characters.
+        return text[:127]
+
+    def query(self, out_trade_no: str) -> dict | None:
+        status, data = self._call("query", self.client.query, out_trade_no=out_trade_no)
+        if "_status" in data:
+            if data["code"] == "ORDER_NOT_EXIST" or data["_status"] == 404:
+                return None
+            raise self._refuse("query", data)
+        return normalize_transaction(data)
+
+    def close(self, out_trade_no: str) -> None:
+        """Close the payment at WeChat so it can no longer be paid; a paid order raises."""
+        status, data = self._call("close", self.client.close, out_trade_no=out_trade_no)
+        if "_status" in data:
+            # Never created there (e.g. the page never asked for a QR code): nothing to close.
+            if data["code"] == "ORDER_NOT_EXIST" or data["_status"] == 404:
+                return
+            raise self._refuse("close", data)
+
+    def refund(self, order: Any, *, out_refund_no: str | None = None, reason: str = "") -> dict:
+        """A full refund under a fixed out_refund_no (the same number never refunds twice)."""
+        from fanwen.orders.models import refund_no_for
+
+        out_refund_no = out_refund_no or order.out_refund_no or refund_no_for(order.out_trade_no)
+        kwargs: dict[str, Any] = {
+            "out_refund_no": out_refund_no,
+            "amount": {
+                "refund": order.amount_fen,
+                "total": order.amount_fen,
+                "currency": order.currency,
+            },
+            "reason": reason[:80] or None,
+        }
+        if order.provider_txn_id:
+            kwargs["transaction_id"] = order.provider_txn_id
+        else:
+            kwargs["out_trade_no"] = order.out_trade_no
+        status, data = self._call("refund", self.client.refund, **kwargs)
+        if "_status" in data:
+            raise self._refuse("refund", data)
+        return normalize_refund(data)
+
+    def query_refund(self, out_refund_no: str) -> dict | None:
+        status, data = self._call(
+            "query_refund", self.client.query_refund, out_refund_no=out_refund_no
+        )
+        if "_status" in data:
+            if data["code"] == "RESOURCE_NOT_EXISTS" or data["_status"] == 404:
+                return None
+            raise self._refuse("query_refund", data)
+        return normalize_refund(data)
+
+    # --- notifications ---------------------------------------------------------------------
+
+    def parse_notification(self, headers: Mapping[str, Any], body: bytes | str) -> dict:
+        """Verify a notification and decrypt its resource.
+
+        `headers` may be request.META or any mapping of HTTP header names. Returns the event
+        (id, event_type, create_time, summary...) with `resource` replaced by its plaintext.
+        Cheap checks run first, so probes, replays and foreign serials never reach the crypto
+        (and an unknown serial never makes the SDK fetch certificates).
+        """
+        found = notification_headers(headers)
+        missing = [name for name in NOTIFICATION_HEADERS if not found.get(name)]
+        if missing:
+            raise MissingHeaders(
+                f"missing Wechatpay-{', Wechatpay-'.join(h.title() for h in missing)}"
+            )
+        signature, serial, timestamp, nonce = (
+            found["signature"],
+            found["serial"],
+            found["timestamp"],
+            found["nonce"],
+        )
+        if signature.startswith(PROBE_PREFIX):
+            raise ProbeSignature(f"probe signature from serial {serial!r}")
+        if serial != self.config.public_key_id:
+            raise UnknownSerial(
+                f"serial {serial!r} is not our WeChat Pay public key {self.config.public_key_id!r}"
+            )
+        try:
+            skew = abs(time.time() - int(timestamp))
+        except ValueError:
+            raise StaleTimestamp(f"timestamp {timestamp!r} is not a number") from None
+        if skew > MAX_CLOCK_SKEW_SECONDS:
+            raise StaleTimestamp(f"timestamp {timestamp} is {int(skew)} s off")
+        signature_type = found.get("signature-type") or SIGNATURE_TYPE
+        if signature_type != SIGNATURE_TYPE:
+            raise BadSignature(f"signature type {signature_type!r} is not supported")
+        try:
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+        except UnicodeDecodeError:
+            raise MalformedNotification("body is not UTF-8") from None
+        if not rsa_verify(timestamp, nonce, text, signature, self.platform_public_key):
+            raise BadSignature(f"RSA-SHA256 signature does not verify (serial {serial})")
+        return self._decrypt_event(text)
+
+    def _decrypt_event(self, text: str) -> dict:
+        try:
+            event = json.loads(text)
+        except ValueError:
+            raise MalformedNotification("body is not JSON") from None
+        resource = event.get("resource") if isinstance(event, dict) else None
+        if not isinstance(resource, dict) or event.get("resource_type") != "encrypt-resource":
+            raise MalformedNotification("no encrypted resource")
+        if resource.get("algorithm") != "AEAD_AES_256_GCM":
+            raise MalformedNotification(
+                f"algorithm {resource.get('algorithm')!r} is not AEAD_AES_256_GCM"
+            )
+        nonce, ciphertext = resource.get("nonce"), resource.get("ciphertext")
+        if not (isinstance(nonce, str) and isinstance(ciphertext, str) and nonce and ciphertext):
+            raise MalformedNotification("resource lacks nonce or ciphertext")
+        associated_data = resource.get("associated_data") or ""
+        try:
+            plaintext = aes_decrypt(
+                nonce=nonce,
+                ciphertext=ciphertext,
+                associated_data=associated_data,
+                apiv3_key=self.config.apiv3_key,
+            )
+        except (ValueError, TypeError) as exc:
+            raise UndecryptableResource(f"resource does not decode: {exc}") from exc
+        if plaintext is None:
+            raise UndecryptableResource(
+                "AES-256-GCM tag does not match: tampered ciphertext or wrong APIv3 key"
+            )
+        try:
+            decrypted = json.loads(plaintext)
+        except ValueError:
+            raise MalformedNotification("decrypted resource is not JSON") from None
+        if not isinstance(decrypted, dict):
+            raise MalformedNotification("decrypted resource is not an object")
+        return {
+            "id": str(event.get("id", "")),
+            "event_type": str(event.get("event_type", "")),
+            "create_time": event.get("create_time", ""),
+            "resource_type": event.get("resource_type"),
+            "summary": event.get("summary", ""),
+            "associated_data": associated_data,
+            "resource": decrypted,
+        }
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def notification_headers(headers: Mapping[str, Any]) -> dict[str, str]:
+    """Wechatpay-* headers from request.META (HTTP_WECHATPAY_*) or any header mapping, any case."""
+    lowered = {str(key).lower(): value for key, value in headers.items()}
+    found: dict[str, str] = {}
+    for name in (*NOTIFICATION_HEADERS, "signature-type"):
+        meta_key = "http_wechatpay_" + name.replace("-", "_")
+        value = lowered.get(meta_key, lowered.get("wechatpay-" + name))
+        if value is not None:
+            found[name] = str(value).strip()
+    return found
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """WeChat wants RFC 3339 with the +08:00 offset, to the second."""
+    return moment.astimezone(BEIJING).isoformat(timespec="seconds")
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+
+
+def normalize_transaction(data: dict) -> dict:
+    """A query answer or a decrypted TRANSACTION.* resource in the shape settle wants."""
+    amount = data.get("amount") or {}
+    payer = data.get("payer") or {}
+    return {
+        "out_trade_no": str(data.get("out_trade_no", "")),
+        "state": str(data.get("trade_state", "")),
+        "txn_id": str(data.get("transaction_id", "")),
+        # amount.total is the order's price; payer_total can be lower when coupons paid part.
+        "amount_fen": amount.get("total"),
+        "currency": amount.get("currency", "CNY"),
+        "mchid": str(data.get("mchid", "")),
+        "appid": str(data.get("appid", "")),
+        "paid_at": parse_time(data.get("success_time")),
+        "payer_ref": str(payer.get("openid", "")),
+        "raw": data,
+    }
+
+
+def normalize_refund(data: dict) -> dict:
+    amount = data.get("amount") or {}
+    return {
+        "out_refund_no": str(data.get("out_refund_no", "")),
+        "refund_id": str(data.get("refund_id", "")),
+        "status": str(data.get("status") or data.get("refund_status") or ""),
+        "amount_fen": amount.get("refund"),
+        "out_trade_no": str(data.get("out_trade_no", "")),
+        "raw": data,
+    }
+
+
+def _json_or_empty(text: Any) -> dict:
+    if not text:
+        return {}
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {"message": str(text)[:200]}
+    return data if isinstance(data, dict) else {}
+
+
+def _required(data: dict, field: str, action: str) -> str:
+    value = data.get(field)
+    if not value:
+        raise GatewayError(f"wechat {action}: answer has no {field}")
+    return str(value)

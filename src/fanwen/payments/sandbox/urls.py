@@ -1,0 +1,44 @@
+"""Mounted at /sandbox/: the emulated WeChat Pay v3 API and the payer page."""
+
+from django.urls import path
+
+from fanwen.payments.sandbox import emulator, views
+
+app_name = "sandbox"
+
+urlpatterns = [
+    *(
+        path(
+            f"wechat/v3/pay/transactions/{kind}",
+            emulator.create_transaction,
+            {"kind": kind},
+            name=f"create-{kind}",
+        )
+        for kind in ("native", "h5", "jsapi")
+    ),
+    path(
+        "wechat/v3/pay/transactions/out-trade-no/<str:out_trade_no>",
+        emulator.query_by_out_trade_no,
+        name="query-transaction",
+    ),
+    path(
+        "wechat/v3/pay/transactions/out-trade-no/<str:out_trade_no>/close",
+        emulator.close_transaction,
+        name="close-transaction",
+    ),
+    path(
+        "wechat/v3/pay/transactions/id/<str:transaction_id>",
+        emulator.query_by_transaction_id,
+        name="query-transaction-id",
+    ),
+    path("wechat/v3/refund/domestic/refunds", emulator.create_refund, name="create-refund"),
+    path(
+        "wechat/v3/refund/domestic/refunds/<str:out_refund_no>",
+        emulator.query_refund,
+        name="query-refund",
+    ),
+    path("pay/<str:token>/", views.pay, name="pay"),
+    path("pay/<str:token>/confirm/", views.confirm, name="confirm"),
+    path("pay/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("jsapi/<str:prepay_id>/", views.pay_by_prepay_id, name="pay-prepay"),
+]

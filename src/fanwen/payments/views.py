@@ -1,0 +1,50 @@
+"""Provider-facing endpoints: WeChat Pay notifications (no login, no CSRF, raw body)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from fanwen.payments.backends import InvalidBackendError, backends
+from fanwen.payments.backends.wechat import WeChatPayBackend
+from fanwen.payments.errors import PaymentError, error_response
+from fanwen.payments.settlement import handle_wechat_notification
+
+log = logging.getLogger("fanwen.payments")
+
+
+@csrf_exempt
+@require_POST
+def wechat_notify(request: HttpRequest, alias: str | None = None) -> HttpResponse:
+    """Verify, decrypt and settle; 204 when done (or already done), 4xx/5xx FAIL so WeChat retries."""
+    alias = alias or settings.PAYMENT_WECHAT_BACKEND
+    try:
+        backend = backends[alias] if alias in backends else None
+    except InvalidBackendError:
+        backend = None
+    if not isinstance(backend, WeChatPayBackend):
+        log.warning("wechat notification for unknown backend %r rejected", alias)
+        return JsonResponse({"code": "FAIL", "message": "unknown backend"}, status=404)
+    client_ip = request.META.get("REMOTE_ADDR", "")
+    try:
+        event = backend.parse_notification(request.META, request.body)
+        outcome = handle_wechat_notification(backend, event)
+    except PaymentError as exc:
+        # Settle already recorded a PaymentEvent where there is an order; the log sees them all.
+        log.warning(
+            "wechat notification via %s from %s rejected: %s: %s",
+            alias,
+            client_ip,
+            type(exc).__name__,
+            exc,
+        )
+        return error_response(exc)
+    except Exception as exc:
+        log.exception("wechat notification via %s from %s failed", alias, client_ip)
+        return error_response(exc)
+    log.info("wechat notification %s via %s: %s", event["id"], alias, outcome)
+    return HttpResponse(status=204)
