@@ -169,9 +169,7 @@ class Piece(models.Model):
     blocks = models.JSONField("内容块", default=list, encoder=UnicodeJSONEncoder)
     text = models.TextField("纯文本", blank=True)
     # [{"start": int, "end": int, "kind": "...", "text": "..."}] offsets into `text`.
-    placeholders = models.JSONField(
-        "占位符", default=list, blank=True, encoder=UnicodeJSONEncoder
-    )
+    placeholders = models.JSONField("占位符", default=list, blank=True, encoder=UnicodeJSONEncoder)
     simhash = models.BigIntegerField("近似指纹", default=0, db_index=True)
     # MinHash bands of the text (importer/dedup.py): pieces that share one are compared, so
     # the near-duplicate lookup is a few index probes instead of a scan of the library.

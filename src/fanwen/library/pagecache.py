@@ -4,10 +4,16 @@ Every entry is stored as (generation, value). Any edit of an Article, Piece or C
 bumps the one generation number (see signals.py), so an entry written before the edit no
 longer matches and is re-rendered: edits show at once, with no list of keys to purge.
 A hit costs one cache round trip (get_many of the generation and the entry).
+
+With a per-process cache (locmem, the default) the generation cannot live in the cache:
+an edit saved by one gunicorn worker would leave the other workers serving the old page.
+There it is the modification time of a stamp file under VAR_DIR, which every process on
+the host sees for the price of one stat() call.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,7 +26,38 @@ GEN_KEY = "fw:gen"
 T = TypeVar("T")
 
 
+def _cache_is_per_process() -> bool:
+    return settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def _stamp_path():
+    return settings.VAR_DIR / "page-generation"
+
+
+def _stamp_generation() -> int:
+    try:
+        return os.stat(_stamp_path()).st_mtime_ns
+    except FileNotFoundError:
+        _bump_stamp()
+        return os.stat(_stamp_path()).st_mtime_ns
+
+
+def _bump_stamp() -> None:
+    path = _stamp_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        previous = os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        path.touch()
+        previous = 0
+    # Strictly increasing even when two bumps land within the clock's resolution.
+    stamp = max(time.time_ns(), previous + 1000)
+    os.utime(path, ns=(stamp, stamp))
+
+
 def generation() -> int:
+    if _cache_is_per_process():
+        return _stamp_generation()
     gen = cache.get(GEN_KEY)
     if gen is None:
         # A fresh, ever-larger start value: a lost key can never revive entries of an old one.
@@ -30,6 +67,9 @@ def generation() -> int:
 
 
 def _bump() -> None:
+    if _cache_is_per_process():
+        _bump_stamp()
+        return
     try:
         cache.incr(GEN_KEY)
     except ValueError:
@@ -53,6 +93,12 @@ def page_seconds() -> int:
 
 def lookup(key: str) -> tuple[Any, int]:
     """(value or None, current generation) in one round trip."""
+    if _cache_is_per_process():
+        gen = _stamp_generation()
+        entry = cache.get(key)
+        if entry is not None and entry[0] == gen:
+            return entry[1], gen
+        return None, gen
     got = cache.get_many([GEN_KEY, key])
     gen = got.get(GEN_KEY)
     if gen is None:

@@ -353,6 +353,23 @@ def test_an_edit_shows_at_once_on_the_cached_article_page(client, article):
     assert "社区志愿服务年度总结(优秀3篇)" in text_of(response)
 
 
+def test_an_edit_saved_by_another_worker_process_shows_at_once(client, article, settings):
+    import os
+
+    from fanwen.library import pagecache
+
+    # The default cache is per process: another gunicorn worker's edit reaches this one
+    # only through the shared stamp file, so play that worker with a raw update and a touch.
+    assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    client.get(article.get_absolute_url())
+    Article.objects.filter(pk=article.pk).update(title="另一个进程改的标题")
+    assert "另一个进程改的标题" not in text_of(client.get(article.get_absolute_url()))
+    stamp = pagecache._stamp_path()
+    later = os.stat(stamp).st_mtime_ns + 1_000_000
+    os.utime(stamp, ns=(later, later))
+    assert "另一个进程改的标题" in text_of(client.get(article.get_absolute_url()))
+
+
 def test_an_edited_piece_shows_at_once(client, article):
     client.get(article.get_absolute_url())
     piece = article.pieces.get(position=2)
