@@ -103,18 +103,29 @@ def sample_paths(var_dir: Path, count: int, seed: int) -> tuple[list[str], list[
             (seed, count),
         )
     ]
-    slugs = [row[0] for row in db.execute("SELECT slug FROM library_category")]
+    # Articles per category, sub-categories included, so every sampled page exists.
+    counts = dict(
+        db.execute(
+            "SELECT c.slug, COUNT(a.id) FROM library_category c JOIN library_article a "
+            "ON a.category_id = c.id OR a.category_id IN "
+            "(SELECT id FROM library_category WHERE parent_id = c.id) "
+            "WHERE a.status = 'published' GROUP BY c.slug"
+        )
+    )
     db.close()
     article_paths = [f"/a/{i}.html" for i in ids]
     # Category pages: first pages and some deep pages, as a crawler would walk them.
-    category_paths = [f"/c/{s}/" for s in slugs] + [
-        f"/c/{s}/?page={p}" for s in slugs for p in (2, 10, 50)
+    category_paths = [
+        f"/c/{slug}/?page={page}" if page > 1 else f"/c/{slug}/"
+        for slug, count in counts.items()
+        for page in (1, 2, 10, 50)
+        if (page - 1) * 20 < count
     ]
     return article_paths, category_paths
 
 
 class Gunicorn:
-    def __init__(self, var_dir: Path, workers: int, extra_env: dict | None = None):
+    def __init__(self, var_dir: Path, workers: int, threads: int, extra_env: dict | None = None):
         self.port = free_port()
         env = {**os.environ, "FANWEN_VAR_DIR": str(var_dir), **(extra_env or {})}
         env.pop("DATABASE_URL", None)
@@ -129,7 +140,7 @@ class Gunicorn:
                 "--worker-class",
                 "gthread",
                 "--threads",
-                "4",
+                str(threads),
                 "--keep-alive",
                 "30",
                 "--log-level",
@@ -212,12 +223,16 @@ def ms(us: int) -> str:
 def throughput(var_dir: Path, args) -> None:
     article_paths, _ = sample_paths(var_dir, 1, args.seed)
     path = article_paths[0]
-    server = Gunicorn(var_dir, args.workers)
+    server = Gunicorn(var_dir, args.workers, args.threads)
     try:
         body = urllib.request.urlopen(server.url + path).read()
         static_root = Path(tempfile.mkdtemp(prefix="static-", dir=WORK))
-        (static_root / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
-        (static_root / path.lstrip("/")).write_bytes(body)
+        static_root.chmod(0o755)  # nginx's workers run as an unprivileged user
+        static_file = static_root / path.lstrip("/")
+        static_file.parent.mkdir(parents=True, exist_ok=True)
+        static_file.write_bytes(body)
+        static_file.parent.chmod(0o755)
+        static_file.chmod(0o644)
         wrk(server.url + path, args.connections, 2)  # warm the page cache and the workers
         django = wrk(server.url + path, args.connections, args.duration)
     finally:
@@ -233,7 +248,7 @@ def throughput(var_dir: Path, args) -> None:
         f"\n1. anonymous article page {path} ({len(body):,} bytes), {args.connections} connections, {args.duration}s each"
     )
     print(
-        f"   gunicorn ({args.workers} gthread workers): {django['rps']:>9,.0f} req/s  p50 {ms(django['p50'])}  p99 {ms(django['p99'])}  errors {django['errors']}"
+        f"   gunicorn ({args.workers}x{args.threads} gthread): {django['rps']:>9,.0f} req/s  p50 {ms(django['p50'])}  p99 {ms(django['p99'])}  errors {django['errors']}"
     )
     print(
         f"   nginx static file:          {static['rps']:>9,.0f} req/s  p50 {ms(static['p50'])}  p99 {ms(static['p99'])}  errors {static['errors']}"
@@ -250,7 +265,7 @@ def scaling(sizes: list[tuple[int, Path]], args) -> None:
     results: dict[str, list[dict]] = {"article": [], "category": []}
     for n, var_dir in sizes:
         article_paths, category_paths = sample_paths(var_dir, 2000, args.seed)
-        server = Gunicorn(var_dir, args.workers, {"FANWEN_PAGE_CACHE_SECONDS": "0"})
+        server = Gunicorn(var_dir, args.workers, args.threads, {"FANWEN_PAGE_CACHE_SECONDS": "0"})
         try:
             for kind, paths in (("article", article_paths), ("category", category_paths)):
                 listing = Path(tempfile.mkstemp(suffix=".txt", dir=WORK)[1])
@@ -279,7 +294,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip-scaling", action="store_true")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool):
@@ -290,7 +307,8 @@ def main() -> None:
     if not args.skip_large:
         sizes.append((args.large, library(args.large, args.seed)))
     throughput(sizes[0][1], args)
-    scaling(sizes, args)
+    if not args.skip_scaling:
+        scaling(sizes, args)
 
 
 if __name__ == "__main__":
