@@ -161,6 +161,9 @@ def read_html(data: bytes) -> RawDocument:
     )
 
 
+_SITE_ROOT_HREF = re.compile(r"^(?:(?:https?:)?//[^/]+)?/?(?:index\.\w+)?$", re.I)
+
+
 def _breadcrumb(root) -> tuple[list[str], str]:
     """(category names, article title) from the page's "当前位置" trail, if it has one."""
     element = None
@@ -189,11 +192,18 @@ def _breadcrumb(root) -> tuple[list[str], str]:
     if element is None:
         return [], ""
     anchors = {clean_line(a.text_content()) for a in element.iter("a")}
+    # The trail's first link is often the site's own name ("某某文库网"), not a category.
+    home_links = {
+        clean_line(a.text_content())
+        for a in element.iter("a")
+        if a.get("href") and _SITE_ROOT_HREF.match(a.get("href").strip())
+    }
     joined = " > ".join(t.strip() for t in element.itertext() if t.strip())
     if not joined.startswith(_CRUMB_TEXT):
         joined = "当前位置: " + joined
     items = parse_crumb(joined) or []
     items = [clean_line(item) for item in items if clean_line(item)]
+    items = [item for item in items if item not in home_links]
     if items and items[-1] not in anchors:
         return items[:-1], items[-1]
     return items, ""

@@ -160,6 +160,13 @@ _COUNT_SUFFIX = re.compile(
 )
 
 
+# The same count inside a piece title: 'XX总结（精选3篇）篇1' -> 'XX总结篇1'.
+_COUNT_INSIDE = re.compile(
+    r"\s*[(（【\[]\s*(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|完整版|大全|集锦)*"
+    r"\s*[\d一二三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]"
+)
+
+
 def strip_count(title: str) -> str:
     """'XX总结(优秀5篇)' -> 'XX总结': the count is shown from the data, not stored."""
     return _COUNT_SUFFIX.sub("", title).strip()
@@ -469,7 +476,7 @@ def _usable_crumb_title(text: str) -> str:
 def _piece_title(marker: Marker, body: list[Line]) -> tuple[str, list[Line]]:
     """A bare '【篇一】' takes the short line after it as its title, when there is one."""
     if marker.title or len(body) < 2:
-        return marker.title, body
+        return _COUNT_INSIDE.sub("", marker.title).strip(), body
     first = body[0].text
     if (
         len(first) <= 30

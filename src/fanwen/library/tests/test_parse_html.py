@@ -97,6 +97,20 @@ def test_it_reads_a_single_piece_page_with_no_breadcrumb(import_fixture):
     assert_no_chrome(article)
 
 
+def test_it_reads_a_gbk_page_with_h2_piece_titles_and_drops_the_count_from_them(import_fixture):
+    article = parse_file(import_fixture("site-e-h2-markers-gbk.html"))
+    assert article.title == "2024年社区消防安全工作总结范文"
+    assert article.category_path == ["工作总结"]
+    assert [p.title for p in article.pieces] == [
+        f"2024年社区消防安全工作总结范文篇{n}" for n in (1, 2, 3)
+    ]
+    assert [b["kind"] for b in article.pieces[0].blocks][:4] == ["p", "h1", "p", "h1"]
+    assert "下面是小编为大家收集的" in article.intro
+    assert_no_chrome(article)
+    for junk in ("点击领取", "展开阅读全文", "下载本文", "标签：", "热门文章", "本文已影响"):
+        assert junk not in all_text(article), junk
+
+
 def test_it_joins_source_line_breaks_between_chinese_characters():
     html = "<html><body><div class='content'><p>我们认真\n      开展了各项工作，\n取得了明显成效。</p></div></body></html>"
     article = parse_bytes(html.encode("utf-8"), "换行.html")
