@@ -104,3 +104,17 @@ def settle_from_query(backend: WeChatPayBackend, out_trade_no: str) -> SettleRes
         )
         return None
     return settle_transaction(backend, txn, source=PaymentEvent.Kind.QUERY)
+
+
+def handle_alipay_notification(backend: Any, txn: dict[str, Any]) -> str:
+    """Act on a verified Alipay notification; TRADE_SUCCESS/TRADE_FINISHED settle, the rest is acknowledged."""
+    if txn["state"] != "SUCCESS":
+        return f"{txn['raw'].get('trade_status')} for {txn['out_trade_no']}: nothing to settle"
+    result = settle_transaction(
+        backend,
+        txn,
+        source=PaymentEvent.Kind.NOTIFY,
+        event_id=txn.get("event_id"),
+        payload=txn["raw"],
+    )
+    return f"{txn['raw'].get('trade_status')} {txn['out_trade_no']}: {result.outcome}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fanwen.payments import views
+from fanwen.payments import api, views
 
 app_name = "payments"
 
@@ -11,4 +11,10 @@ urlpatterns = [
     path("notify/wechat/", views.wechat_notify, name="wechat-notify"),
     # Any other WeChat-protocol alias, when more than one runs at once.
     path("notify/wechat/<slug:alias>/", views.wechat_notify, name="wechat-notify-alias"),
+    path("notify/alipay/", views.alipay_notify, name="alipay-notify"),
+    path("notify/alipay/<slug:alias>/", views.alipay_notify, name="alipay-notify-alias"),
+    # The buyer's side: create, poll, and 已付款请点这里.
+    path("orders/", api.create_order, name="create-order"),
+    path("orders/<str:out_trade_no>/", api.order_status, name="order-status"),
+    path("orders/<str:out_trade_no>/check/", api.check_order, name="check-order"),
 ]

@@ -19,6 +19,11 @@ from fanwen.payments.sandbox.keys import SandboxKeys, load_keys
 from fanwen.payments.sandbox.platform import as_meta, notification_body, platform_headers
 
 _txn_seq = itertools.count(1)
+
+# Tests that need the live server (real commits). serialized_rollback: their flush then leaves
+# the content types alone, so a later serialized test (orders' concurrency test on PostgreSQL)
+# can restore them with the same ids instead of colliding with recreated ones.
+LIVE_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 NOTIFY_PATH = "/pay/notify/wechat/"
 
 

@@ -178,7 +178,9 @@ def test_it_rejects_an_unknown_serial_before_any_network_call(
     assert response.json()["message"] == "unknown serial"
 
 
-@pytest.mark.parametrize("offset", [-301, 301, -3600])
+# A future stamp must clear the window by more than the seconds a slow machine takes to
+# get from signing to checking, or the test would see it slide back inside.
+@pytest.mark.parametrize("offset", [-301, 330, -3600])
 def test_it_rejects_a_timestamp_more_than_five_minutes_off(
     client, backend, order, sandbox_keys, payments_log, offset
 ):

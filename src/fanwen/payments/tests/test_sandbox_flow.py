@@ -16,9 +16,9 @@ from fanwen.payments.sandbox.notify import (
     wait_for_deliveries,
 )
 from fanwen.payments.settlement import settle_from_query
-from fanwen.payments.tests.fixtures import sandbox_order
+from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = LIVE_DB
 
 
 @pytest.fixture

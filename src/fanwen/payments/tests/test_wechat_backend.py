@@ -17,9 +17,9 @@ from fanwen.payments.errors import GatewayError, UnableToTakePayment
 from fanwen.payments.models import SandboxTransaction
 from fanwen.payments.sandbox.actions import do_confirm_sandbox_payment
 from fanwen.payments.sandbox.keys import generate_keys, load_keys
-from fanwen.payments.tests.fixtures import sandbox_order
+from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = LIVE_DB
 
 
 @pytest.fixture
