@@ -233,3 +233,36 @@ if WECHATPAY_MCHID:
     }
 # The alias that takes WeChat Pay, and whose notifications arrive at /pay/notify/wechat/.
 PAYMENT_WECHAT_BACKEND = env("PAYMENT_WECHAT_BACKEND", "wechat" if WECHATPAY_MCHID else "sandbox")
+
+# --- Payments: Alipay, buyer API limits, worker (fanwen.payments) ---
+ALIPAY_APPID = env("ALIPAY_APPID")
+if ALIPAY_APPID:
+    PAYMENT_BACKENDS["alipay"] = {
+        "BACKEND": "fanwen.payments.backends.alipay.AlipayBackend",
+        "OPTIONS": {
+            "appid": ALIPAY_APPID,
+            "app_private_key": env("ALIPAY_APP_PRIVATE_KEY"),
+            "alipay_public_key": env("ALIPAY_PUBLIC_KEY"),
+            # The merchant PID (2088...): notifications for another seller are refused.
+            "seller_id": env("ALIPAY_SELLER_ID"),
+            # Empty: SITE_URL + /pay/notify/alipay/.
+            "notify_url": env("ALIPAY_NOTIFY_URL"),
+            "return_url": env("ALIPAY_RETURN_URL"),
+            "timeout": env_int("ALIPAY_TIMEOUT", 15),
+        },
+    }
+# The alias that takes Alipay ("" = Alipay not offered), notified at /pay/notify/alipay/.
+PAYMENT_ALIPAY_BACKEND = env("PAYMENT_ALIPAY_BACKEND", "alipay" if ALIPAY_APPID else "")
+# Fixed-window limits per visitor and (higher, shared by offices and schools) per IP.
+FANWEN_PAY_RATE_WINDOW = env_int("FANWEN_PAY_RATE_WINDOW", 60)
+FANWEN_ORDER_CREATE_LIMIT = env_int("FANWEN_ORDER_CREATE_LIMIT", 10)
+FANWEN_ORDER_CREATE_IP_LIMIT = env_int("FANWEN_ORDER_CREATE_IP_LIMIT", 60)
+FANWEN_ORDER_CHECK_LIMIT = env_int("FANWEN_ORDER_CHECK_LIMIT", 30)
+FANWEN_ORDER_CHECK_IP_LIMIT = env_int("FANWEN_ORDER_CHECK_IP_LIMIT", 120)
+# The worker: seconds between passes; pending orders are queried after this many minutes.
+FANWEN_WORKER_INTERVAL_SECONDS = env_int("FANWEN_WORKER_INTERVAL_SECONDS", 60)
+FANWEN_RECONCILE_AFTER_MINUTES = env_int("FANWEN_RECONCILE_AFTER_MINUTES", 2)
+# Closed orders are queried this long after closing, for payments that raced the close.
+FANWEN_RECONCILE_CLOSED_HOURS = env_int("FANWEN_RECONCILE_CLOSED_HOURS", 2)
+# One order is asked about at most this often, however many workers run.
+FANWEN_RECONCILE_REQUERY_SECONDS = env_int("FANWEN_RECONCILE_REQUERY_SECONDS", 120)

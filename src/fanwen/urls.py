@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from fanwen.library.sitemaps import SITEMAPS
 from fanwen.library.views import robots_txt
+from fanwen.payments.api import article_access
 
 admin.site.site_header = "范文网管理后台"
 admin.site.site_title = "范文网管理"
@@ -23,8 +24,11 @@ urlpatterns = [
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),
+    path("account/", include("fanwen.accounts.urls")),
     path("pay/", include("fanwen.payments.urls")),
     path("sandbox/", include("fanwen.payments.sandbox.urls")),
+    # Per-reader state of a cached article page; before the library routes, which own /a/.
+    path("a/<int:article_id>/access.json", article_access, name="article-access"),
     path("", include("fanwen.library.urls")),
 ]
 

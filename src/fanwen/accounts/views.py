@@ -1,0 +1,250 @@
+"""Account pages: optional sign-up and login, 我的购买 with restore by order or transaction number."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods
+
+from fanwen.accounts.forms import LoginForm, RestoreForm, SignupForm
+from fanwen.accounts.models import Visitor
+from fanwen.accounts.ratelimit import (
+    RESTORE_LIMIT,
+    RESTORE_WINDOW_SECONDS,
+    client_ip,
+    restore_allowed,
+)
+from fanwen.accounts.visitors import current_visitor, get_or_create_visitor, set_visitor_cookie
+from fanwen.orders.actions import do_restore
+from fanwen.orders.errors import OrderNotPaid, UnknownOrder
+from fanwen.orders.models import Entitlement, Order
+
+log = logging.getLogger("fanwen.accounts")
+
+MAX_ORDERS_SHOWN = 100
+RATE_LIMITED_MESSAGE = (
+    f"尝试次数过多：每 {RESTORE_WINDOW_SECONDS // 60} 分钟最多恢复 {RESTORE_LIMIT} 次，"
+    "请稍后再试，或联系客服。"
+)
+
+
+def _keep_browser_apart(request: HttpRequest, response: HttpResponse) -> None:
+    """After a login, a browser whose visitor belongs to another account gets a fresh visitor.
+
+    The login signal declines to merge such a visitor (a shared computer); without a fresh one
+    this account's new purchases would land on the other person's visitor.
+    """
+    visitor = current_visitor(request)
+    if visitor is None:
+        return
+    owner = Visitor.objects.filter(pk=visitor.pk).values_list("user_id", flat=True).first()
+    if owner is not None and owner != request.user.pk:
+        fresh = Visitor.objects.create(user=request.user)
+        set_visitor_cookie(response, fresh)
+        log.info(
+            "login of user %s: browser visitor %s belongs to user %s, issued %s",
+            request.user.pk,
+            visitor.pk,
+            owner,
+            fresh.pk,
+        )
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("accounts:purchases")
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+    next_page = reverse_lazy("accounts:purchases")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # Django puts the host name there (no sites framework); the layout wants SITE_NAME.
+        context.pop("site_name", None)
+        return context
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        # auth_login() inside sends user_logged_in: the signal merges this browser's purchases.
+        response = super().form_valid(form)
+        _keep_browser_apart(self.request, response)
+        log.info("login: user %s from %s", self.request.user.pk, client_ip(self.request))
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "/"
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:purchases")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        response = redirect(_next_url(request))
+        _keep_browser_apart(request, response)
+        log.info("signup: user %s from %s", user.pk, client_ip(request))
+        messages.success(request, "注册成功，本浏览器的购买已保存到您的账户。")
+        return response
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "accounts/signup.html", {"form": form, "next": _next_url(request)}, status=status
+    )
+
+
+def _grants(order: Order, visitor: Visitor | None, user: Any) -> list[dict[str, Any]]:
+    rows = []
+    for entitlement in order.entitlements.all():
+        here = (visitor is not None and entitlement.visitor_id == visitor.pk) or (
+            user is not None and entitlement.user_id == user.pk
+        )
+        rows.append(
+            {
+                "kind": entitlement.kind,
+                "article": entitlement.article,
+                "ends_at": entitlement.ends_at,
+                "revoked": entitlement.revoked_at is not None,
+                "here": here,
+            }
+        )
+    return rows
+
+
+def _purchases_context(request: HttpRequest, form: RestoreForm) -> dict[str, Any]:
+    visitor = current_visitor(request)
+    user = request.user if request.user.is_authenticated else None
+    holder = Q()
+    if visitor is not None:
+        # Restored orders keep their original visitor: their entitlements say whose they are now.
+        holder |= Q(visitor=visitor) | Q(entitlements__visitor=visitor)
+    if user is not None:
+        holder |= Q(user=user) | Q(entitlements__user=user)
+    orders: list[Order] = []
+    if holder:
+        orders = list(
+            Order.objects.filter(holder)
+            # A closed, never-paid order holds nothing worth showing.
+            .exclude(status=Order.Status.CLOSED, paid_at__isnull=True)
+            .distinct()
+            .select_related("plan", "article")
+            .prefetch_related("entitlements__article")
+            .order_by("-created_at")[:MAX_ORDERS_SHOWN]
+        )
+    rows = [
+        {
+            "order": order,
+            "yuan": f"{order.amount_fen / 100:.2f}",
+            "grants": _grants(order, visitor, user),
+        }
+        for order in orders
+    ]
+    return {
+        "rows": rows,
+        "form": form,
+        "pass_until": Entitlement.objects.pass_until(visitor, user) if holder else None,
+        "now": timezone.now(),
+    }
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def purchases(request: HttpRequest) -> HttpResponse:
+    """我的购买: this browser's and this account's orders; POST restores one by its number."""
+    if request.method == "POST":
+        return _restore(request)
+    return render(request, "accounts/purchases.html", _purchases_context(request, RestoreForm()))
+
+
+def _restore(request: HttpRequest) -> HttpResponse:
+    ip = client_ip(request)
+    visitor = current_visitor(request)
+    form = RestoreForm(request.POST)
+    number = _masked((request.POST.get("number") or "").strip()[:64])
+
+    def fail(message: str, status: int, outcome: str) -> HttpResponse:
+        log.log(
+            logging.WARNING if status == 429 else logging.INFO,
+            "restore attempt from %s visitor %s number %r: %s",
+            ip,
+            visitor.pk if visitor else None,
+            number,
+            outcome,
+        )
+        form.add_error(None, message)
+        context = _purchases_context(request, form)
+        return render(request, "accounts/purchases.html", context, status=status)
+
+    # Counted before anything else, so malformed and failed attempts use up the budget too.
+    if not restore_allowed(ip, str(visitor.pk) if visitor else None):
+        return fail(RATE_LIMITED_MESSAGE, 429, "rate limited")
+    if not form.is_valid():
+        return fail("请输入订单号或交易单号。", 400, "invalid form")
+
+    response = redirect("accounts:purchases")
+    # The browser may have no visitor yet (cleared cookies): restoring creates one.
+    visitor = get_or_create_visitor(request, response)
+    try:
+        entitlements = do_restore(visitor=visitor, number=form.cleaned_data["number"])
+    except UnknownOrder as exc:
+        return _with_cookies(fail(exc.user_message, 404, "unknown number"), response)
+    except OrderNotPaid as exc:
+        return _with_cookies(fail(exc.user_message, 409, "not paid"), response)
+    log.info(
+        "restore attempt from %s visitor %s number %r: restored %d entitlement(s)",
+        ip,
+        visitor.pk,
+        number,
+        len(entitlements),
+    )
+    messages.success(request, _restored_message(entitlements))
+    return response
+
+
+def _masked(number: str) -> str:
+    # A restore number opens the purchase, so logs keep only enough of it to match a complaint.
+    return number if len(number) <= 12 else f"{number[:8]}…{number[-4:]}"
+
+
+def _with_cookies(response: HttpResponse, source: HttpResponse) -> HttpResponse:
+    # A visitor created for a failed attempt is kept: the next try counts against it.
+    for name, morsel in source.cookies.items():
+        response.cookies[name] = morsel
+    return response
+
+
+def _restored_message(entitlements: list[Entitlement]) -> str:
+    if not entitlements:
+        return "订单已找到，但它目前没有可恢复的权益（可能已退款），如有疑问请联系客服。"
+    parts = []
+    for entitlement in entitlements:
+        if entitlement.kind == Entitlement.Kind.PASS:
+            ends = timezone.localtime(entitlement.ends_at).strftime("%Y-%m-%d %H:%M")
+            parts.append(f"包月（至 {ends}）")
+        else:
+            parts.append(f"《{entitlement.article.title}》")
+    return "已恢复到本浏览器：" + "、".join(parts)
