@@ -20,13 +20,8 @@ from django.views.decorators.http import require_http_methods
 
 from fanwen.accounts.forms import LoginForm, RestoreForm, SignupForm
 from fanwen.accounts.models import Visitor
-from fanwen.accounts.ratelimit import (
-    RESTORE_LIMIT,
-    RESTORE_WINDOW_SECONDS,
-    client_ip,
-    restore_allowed,
-)
 from fanwen.accounts.visitors import current_visitor, get_or_create_visitor, set_visitor_cookie
+from fanwen.lib.ratelimit import allowed, client_ip
 from fanwen.orders.actions import do_restore
 from fanwen.orders.errors import OrderNotPaid, UnknownOrder
 from fanwen.orders.models import Entitlement, Order
@@ -34,6 +29,9 @@ from fanwen.orders.models import Entitlement, Order
 log = logging.getLogger("fanwen.accounts")
 
 MAX_ORDERS_SHOWN = 100
+# A restore number has 100 random bits, but a transaction number is shorter: keep guessing slow.
+RESTORE_LIMIT = 5
+RESTORE_WINDOW_SECONDS = 600
 RATE_LIMITED_MESSAGE = (
     f"尝试次数过多：每 {RESTORE_WINDOW_SECONDS // 60} 分钟最多恢复 {RESTORE_LIMIT} 次，"
     "请稍后再试，或联系客服。"
@@ -200,7 +198,9 @@ def _restore(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/purchases.html", context, status=status)
 
     # Counted before anything else, so malformed and failed attempts use up the budget too.
-    if not restore_allowed(ip, str(visitor.pk) if visitor else None):
+    visitor_id = str(visitor.pk) if visitor else None
+    limits = {"limit": RESTORE_LIMIT, "ip_limit": RESTORE_LIMIT, "window": RESTORE_WINDOW_SECONDS}
+    if not allowed(request, "restore", visitor_id, **limits):
         return fail(RATE_LIMITED_MESSAGE, 429, "rate limited")
     if not form.is_valid():
         return fail("请输入订单号或交易单号。", 400, "invalid form")

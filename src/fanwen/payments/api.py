@@ -15,13 +15,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from fanwen.accounts.visitors import current_visitor, get_or_create_visitor
+from fanwen.lib.ratelimit import client_ip
 from fanwen.library.models import Article
 from fanwen.orders.actions import do_close_order, do_create_order
 from fanwen.orders.errors import InvalidOrder
 from fanwen.orders.models import Entitlement, Order, Plan
 from fanwen.payments.backends import alias_for_channel, backend_for_provider, backends
 from fanwen.payments.errors import PaymentError, UnableToTakePayment, error_response
-from fanwen.payments.ratelimit import client_ip, limited
+from fanwen.payments.ratelimit import limited
 from fanwen.payments.settlement import settle_from_query
 
 log = logging.getLogger("fanwen.payments")

@@ -15,7 +15,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from fanwen.accounts.models import Visitor
-from fanwen.accounts.ratelimit import RESTORE_LIMIT
+from fanwen.accounts.views import RESTORE_LIMIT
 from fanwen.accounts.visitors import current_visitor, set_visitor_cookie
 from fanwen.orders.models import Entitlement, Plan
 from fanwen.orders.tests.fixtures import make_order, settle
