@@ -212,7 +212,9 @@ def _settle(
     expected_mchid: str | None,
     expected_appid: str | None,
 ) -> SettleResult:
-    order = Order.objects.select_for_update().filter(out_trade_no=out_trade_no).first()
+    # The plan comes along (it decides the grant); only the order row itself is locked.
+    locked = Order.objects.select_for_update(of=("self",)).select_related("plan")
+    order = locked.filter(out_trade_no=out_trade_no).first()
     if order is None:
         raise UnknownOrder(f"no order {out_trade_no!r}")
     _verify(order, provider, reported, expected_mchid or order.mchid, expected_appid or order.appid)
@@ -321,10 +323,10 @@ def _grant_for_order(order: Order) -> Entitlement:
         starts_at = order.paid_at
         ends_at = order.paid_at + dt.timedelta(days=plan.days) if plan.days else None
     return Entitlement.objects.create(
-        visitor=order.visitor,
-        user=order.user,
+        visitor_id=order.visitor_id,
+        user_id=order.user_id,
         kind=plan.entitlement_kind,
-        article=order.article if plan.entitlement_kind == Entitlement.Kind.ARTICLE else None,
+        article_id=order.article_id if plan.entitlement_kind == Entitlement.Kind.ARTICLE else None,
         starts_at=starts_at,
         ends_at=ends_at,
         order=order,
