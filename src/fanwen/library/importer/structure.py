@@ -434,7 +434,11 @@ def build_article(raw: RawDocument) -> ParsedArticle:
         intro_lines = lines[: markers[0].index]
         bounds = [m.index for m in markers] + [len(lines)]
         for marker, start, end in zip(markers, bounds, bounds[1:], strict=False):
-            segments.append(_piece_title(marker, lines[start + 1 : end]))
+            piece_title, body = _piece_title(marker, lines[start + 1 : end])
+            if not piece_title and marker.family in ("fanwen", "di"):
+                # A bare '范文一：' or '第一篇' is the piece's name on the source page.
+                piece_title = lines[start].text.strip(" ：:【】[]〖〗")
+            segments.append((piece_title, body))
     else:
         body = lines
         piece_title = ""

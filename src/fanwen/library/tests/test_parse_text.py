@@ -104,10 +104,10 @@ def test_it_assigns_heading_levels_by_their_markers(import_fixture):
         (["【篇一】", "【篇二】", "【篇三】"], ["", "", ""]),
         (["篇一：春耕", "篇二：夏耘", "篇三：秋收"], ["春耕", "夏耘", "秋收"]),
         (["【篇一】春耕", "【篇二】夏耘", "【篇三】秋收"], ["春耕", "夏耘", "秋收"]),
-        (["范文一", "范文二", "范文三"], ["", "", ""]),
-        (["范文1", "范文2", "范文3"], ["", "", ""]),
+        (["范文一", "范文二", "范文三"], ["范文一", "范文二", "范文三"]),
+        (["范文1", "范文2", "范文3"], ["范文1", "范文2", "范文3"]),
         (["范文1：春耕", "范文2：夏耘", "范文3：秋收"], ["春耕", "夏耘", "秋收"]),
-        (["第一篇", "第二篇", "第三篇"], ["", "", ""]),
+        (["第一篇", "第二篇", "第三篇"], ["第一篇", "第二篇", "第三篇"]),
         (["第1篇 春耕", "第2篇 夏耘", "第3篇 秋收"], ["春耕", "夏耘", "秋收"]),
         (
             ["农事总结篇一", "农事总结篇二", "农事总结篇三"],
@@ -310,3 +310,10 @@ def test_it_splits_markdown_pieces_and_prefers_text_markers_for_levels():
     assert [piece.title for piece in article.pieces] == ["少年的你", "远方"]
     assert kinds(article.pieces[0])[1] == ("h2", "（一）初读感受")
     assert "__" not in article.pieces[0].text
+
+
+def test_a_bare_fanwen_or_di_marker_names_its_piece():
+    text = f"入党申请书\n范文一：\n{BODY_A}\n范文二：\n{BODY_B}"
+    assert [piece.title for piece in parse_text(text).pieces] == ["范文一", "范文二"]
+    text = f"入党申请书\n【第一篇】\n{BODY_A}\n【第二篇】\n{BODY_B}"
+    assert [piece.title for piece in parse_text(text).pieces] == ["第一篇", "第二篇"]
