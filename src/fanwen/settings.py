@@ -117,6 +117,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers queue on a file lock instead of SQLite's sleeping busy handler (see the module).
+    DATABASES["default"]["ENGINE"] = "fanwen.lib.sqlite"
     # WAL lets readers go on while the importer or a view counter flush writes.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

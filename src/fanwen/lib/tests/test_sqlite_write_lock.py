@@ -1,0 +1,89 @@
+"""Writers on one SQLite file wait for each other on the file lock, not on SQLite's busy loop."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from fanwen.lib.sqlite.base import DatabaseWrapper
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the write lock belongs to the SQLite backend"
+)
+
+
+@pytest.fixture(autouse=True)
+def own_database_files(django_db_blocker):
+    # These connections go to throwaway files of their own, not to the test database.
+    with django_db_blocker.unblock():
+        yield
+
+
+def wrapper_for(path, alias: str) -> DatabaseWrapper:
+    settings_dict = {
+        **connection.settings_dict,
+        "NAME": str(path),
+        # No busy waiting at all: without the file lock a second writer fails at once.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 0},
+        "TEST": {},
+    }
+    return DatabaseWrapper(settings_dict, alias=alias)
+
+
+def begin(db: DatabaseWrapper) -> None:
+    db.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+
+
+def finish(db: DatabaseWrapper) -> None:
+    db.commit()
+    db.set_autocommit(True)
+
+
+def test_a_second_writer_waits_for_the_first_instead_of_failing(tmp_path):
+    path = tmp_path / "shared.sqlite3"
+    first = wrapper_for(path, "first")
+    first.cursor().execute("CREATE TABLE t (n INTEGER)")
+    begin(first)
+    first.cursor().execute("INSERT INTO t VALUES (1)")
+
+    began, errors = threading.Event(), []
+
+    def second_writer() -> None:
+        second = wrapper_for(path, "second")
+        try:
+            begin(second)
+            began.set()
+            second.cursor().execute("INSERT INTO t VALUES (2)")
+            finish(second)
+        except Exception as exc:  # noqa: BLE001 - reported to the test thread below
+            errors.append(exc)
+        finally:
+            second.close()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    assert not began.wait(0.5), "the second writer must queue while the first one writes"
+    finish(first)
+    thread.join(10)
+    assert errors == []
+    assert began.is_set()
+    rows = [row[0] for row in first.cursor().execute("SELECT n FROM t ORDER BY n").fetchall()]
+    first.close()
+    assert rows == [1, 2]
+
+
+def test_a_rolled_back_transaction_frees_the_lock(tmp_path):
+    path = tmp_path / "shared.sqlite3"
+    first = wrapper_for(path, "first")
+    first.cursor().execute("CREATE TABLE t (n INTEGER)")
+    begin(first)
+    first.rollback()
+    first.set_autocommit(True)
+    second = wrapper_for(path, "second")
+    begin(second)
+    second.cursor().execute("INSERT INTO t VALUES (3)")
+    finish(second)
+    second.close()
+    first.close()
