@@ -3,4 +3,8 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fanwen.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from fanwen.library import fastpath  # noqa: E402  (needs the settings loaded above)
+
+application = fastpath.wrap(django_application)

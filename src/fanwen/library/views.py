@@ -26,10 +26,14 @@ def _is_staff(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_staff
 
 
-def _page_key(request: HttpRequest, name: str) -> str:
+def page_key(scheme: str, host: str, name: str) -> str:
     # Without SITE_URL the canonical link carries the request's origin, so the key must too.
-    origin = "" if settings.SITE_URL else f"{request.scheme}://{request.get_host()}"
+    origin = "" if settings.SITE_URL else f"{scheme}://{host}"
     return f"fw:p:{origin}:{name}"
+
+
+def _page_key(request: HttpRequest, name: str) -> str:
+    return page_key(request.scheme, request.get_host(), name)
 
 
 def _cached_html(body: bytes) -> HttpResponse:
@@ -108,15 +112,6 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "library/category.html", context)
 
     return _serve(request, f"c:{node.id}:{number}", render_page)
-
-
-def cached_article_response(request: HttpRequest, article_id: int) -> HttpResponse | None:
-    """The cached anonymous page of a public article, counting the view; None on a miss."""
-    body, _ = pagecache.lookup(_page_key(request, f"a:{article_id}"))
-    if body is None:
-        return None
-    viewcount.record_view(article_id)
-    return _cached_html(body)
 
 
 def article(request: HttpRequest, article_id: int) -> HttpResponse:

@@ -1,0 +1,68 @@
+"""Answer cached anonymous article pages at the WSGI level, before Django's handler runs.
+
+The hottest URL of the site is an article page read by someone without a session: its
+bytes sit in the page cache (see pagecache.py and views.article). Building Django's request,
+running the middleware chain and the URL resolver costs more than serving those bytes, so
+this wrapper looks the page up first and hands everything else — a miss, a POST, a logged-in
+reader, an unknown host — to Django unchanged. The headers match what the middleware chain
+adds to the same page (views.article serves identical bytes on the Django path).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+
+from fanwen.library import pagecache, viewcount
+from fanwen.library.views import page_key
+
+ARTICLE_PATH = re.compile(r"/a/([0-9]{1,18})\.html")
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def _static_headers() -> list[tuple[str, str]]:
+    # What SecurityMiddleware and XFrameOptionsMiddleware add to a page over plain HTTP.
+    headers = [("Content-Type", "text/html; charset=utf-8"), ("X-Page-Cache", "hit")]
+    headers.append(("X-Frame-Options", settings.X_FRAME_OPTIONS))
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    if settings.SECURE_REFERRER_POLICY:
+        policy = settings.SECURE_REFERRER_POLICY
+        headers.append(("Referrer-Policy", policy if isinstance(policy, str) else ",".join(policy)))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
+    return headers
+
+
+def wrap(app: WSGIApp) -> WSGIApp:
+    # Setups where Django's view of scheme or host differs from the raw request, or where
+    # plain HTTP must be redirected, keep the whole Django path.
+    if (
+        settings.SECURE_SSL_REDIRECT
+        or settings.SECURE_PROXY_SSL_HEADER
+        or settings.USE_X_FORWARDED_HOST
+        or settings.SECURE_HSTS_SECONDS
+    ):
+        return app
+    session_cookie = settings.SESSION_COOKIE_NAME + "="
+    headers = _static_headers()
+
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "GET" and session_cookie not in environ.get(
+            "HTTP_COOKIE", ""
+        ):
+            match = ARTICLE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+            if match:
+                # An entry exists only for a host Django accepted when it rendered the page.
+                host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+                key = page_key(environ["wsgi.url_scheme"], host, f"a:{match[1]}")
+                body, _ = pagecache.lookup(key)
+                if body is not None:
+                    viewcount.record_view(int(match[1]))
+                    start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+                    return [body]
+        return app(environ, start_response)
+
+    return application

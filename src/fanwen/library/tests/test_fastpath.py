@@ -1,0 +1,95 @@
+"""The WSGI-level fast path for cached anonymous article pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+
+from fanwen.library import fastpath
+from fanwen.library.models import Article
+
+
+def environ_for(path: str, method: str = "GET", **extra) -> dict:
+    return RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD=method, **extra)
+
+
+class Inner:
+    """Django's application as the wrapper sees it: records whether it was reached."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        start_response("418 I'm a teapot", [])
+        return [b"django"]
+
+
+def call(app, environ) -> tuple[str, dict, bytes]:
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(app(environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+@pytest.fixture
+def cached(client, article) -> tuple[Article, bytes, dict]:
+    client.get(article.get_absolute_url())
+    response = client.get(article.get_absolute_url())
+    assert response["X-Page-Cache"] == "hit"
+    return article, response.content, dict(response.headers)
+
+
+def test_a_cached_page_is_served_without_reaching_django_with_the_same_bytes_and_headers(cached):
+    article, content, django_headers = cached
+    inner = Inner()
+    status, headers, body = call(fastpath.wrap(inner), environ_for(article.get_absolute_url()))
+    assert inner.calls == 0
+    assert status == "200 OK"
+    assert body == content
+    assert headers == django_headers
+
+
+def test_the_fast_path_still_counts_the_view(cached, settings):
+    from fanwen.library import viewcount
+
+    article, _, _ = cached
+    before = viewcount.pending_views([article.pk]).get(article.pk, 0)
+    call(fastpath.wrap(Inner()), environ_for(article.get_absolute_url()))
+    assert viewcount.pending_views([article.pk]).get(article.pk, 0) == before + 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"REQUEST_METHOD": "POST"},
+        {"HTTP_COOKIE": "sessionid=abc"},
+        {"HTTP_HOST": "evil.example"},
+        {"PATH_INFO": "/a/987654.html"},
+        {"PATH_INFO": "/c/nianzhong/"},
+    ],
+)
+def test_everything_else_goes_to_django(cached, extra):
+    article, _, _ = cached
+    environ = environ_for(article.get_absolute_url())
+    environ.update(extra)
+    inner = Inner()
+    status, _, body = call(fastpath.wrap(inner), environ)
+    assert inner.calls == 1 and body == b"django"
+
+
+def test_an_edit_makes_the_fast_path_fall_through_to_a_fresh_render(cached):
+    article, _, _ = cached
+    Article.objects.get(pk=article.pk).save()
+    inner = Inner()
+    call(fastpath.wrap(inner), environ_for(article.get_absolute_url()))
+    assert inner.calls == 1
+
+
+def test_https_redirecting_setups_keep_the_whole_django_path(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    inner = Inner()
+    assert fastpath.wrap(inner) is inner
