@@ -84,6 +84,9 @@ def test_a_buyer_pays_on_the_sandbox_page_and_gets_the_article(
     order = do_refund(order, reason="顾客买错了", staff=kefu)
     refund = live_backend.refund(order, reason="顾客买错了")
     assert refund["status"] == "SUCCESS"
+    # The emulator also sends REFUND.SUCCESS; let it land first, so the two writers do not
+    # meet on SQLite's shared in-memory test database, which has no row locks to queue them.
+    assert wait_for_deliveries(timeout=30)
     order = do_complete_refund(
         refund["out_refund_no"], refund["status"], provider=live_backend.order_provider
     )
