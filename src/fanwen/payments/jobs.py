@@ -22,10 +22,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fanwen.orders.actions import do_close_order, do_complete_refund
-from fanwen.orders.models import Order
-from fanwen.payments.backends import backend_for_provider
+from fanwen.orders.models import Order, PaymentEvent
+from fanwen.payments.backends import backend_for_provider, get_backend
+from fanwen.payments.backends.wechat import BEIJING, WeChatPayBackend
 from fanwen.payments.errors import GatewayError, PaymentError, UnableToTakePayment
-from fanwen.payments.settlement import settle_from_query
+from fanwen.payments.settlement import settle_from_query, settle_transaction
 
 log = logging.getLogger("fanwen.payments.jobs")
 
@@ -184,6 +185,101 @@ def retry_refunds(*, limit: int = BATCH) -> Counter:
                 counts["failed"] += 1
                 continue
             counts["refunded" if order.status == Order.Status.REFUNDED else "processing"] += 1
+    return counts
+
+
+def yesterday_in_beijing(now: dt.datetime | None = None) -> dt.date:
+    return (now or timezone.now()).astimezone(BEIJING).date() - dt.timedelta(days=1)
+
+
+COMPARE_COUNTS = ("settled", "matched", "mismatched", "missing")
+
+
+def compare_bill(bill_date: dt.date | None = None, *, alias: str | None = None) -> Counter:
+    """Compare WeChat's trade bill of `bill_date` (default yesterday, Asia/Shanghai) with our orders.
+
+    A bill payment whose order is still pending or closed here is settled (its notification
+    and the reconcile pass both missed it); a paid order whose transaction or amount differ
+    from the bill is a mismatch; an order paid here that day but absent from the bill is
+    missing. Both are logged as errors for staff; nothing is changed for them.
+    """
+    bill_date = bill_date or yesterday_in_beijing()
+    backend = get_backend(alias)
+    if not isinstance(backend, WeChatPayBackend):
+        raise ValueError(f"payment backend {backend.alias!r} has no WeChat trade bill")
+    rows = backend.trade_bill(bill_date)
+    provider = backend.order_provider
+    counts: Counter = Counter(dict.fromkeys(COMPARE_COUNTS, 0))
+    on_bill: set[str] = set()
+    for row in rows:
+        if row["state"] != "SUCCESS":
+            continue
+        on_bill.add(row["out_trade_no"])
+        order = Order.objects.filter(out_trade_no=row["out_trade_no"], provider=provider).first()
+        if order is None:
+            log.error(
+                "bill %s: %s (txn %s, %s fen) has no order here",
+                bill_date,
+                row["out_trade_no"],
+                row["txn_id"],
+                row["amount_fen"],
+            )
+            counts["unknown"] += 1
+            continue
+        if order.status in (Order.Status.PENDING, Order.Status.CLOSED):
+            try:
+                result = settle_transaction(
+                    backend, row, source=PaymentEvent.Kind.RECONCILE, payload=row["raw"]
+                )
+            except PaymentError as exc:
+                log.error("bill %s: %s does not settle: %s", bill_date, order, exc)
+                counts["mismatched"] += 1
+                continue
+            if result.settled_now:
+                log.warning(
+                    "bill %s settled %s%s: its notification never arrived",
+                    bill_date,
+                    order,
+                    " after close" if result.late else "",
+                )
+                counts["settled"] += 1
+            else:
+                counts["matched"] += 1
+        elif order.provider_txn_id == row["txn_id"] and order.amount_fen == row["amount_fen"]:
+            counts["matched"] += 1
+        else:
+            log.error(
+                "bill %s: %s is %s by txn %s for %s fen; the bill says txn %s for %s fen",
+                bill_date,
+                order,
+                order.status,
+                order.provider_txn_id,
+                order.amount_fen,
+                row["txn_id"],
+                row["amount_fen"],
+            )
+            counts["mismatched"] += 1
+    start = dt.datetime.combine(bill_date, dt.time.min, tzinfo=BEIJING)
+    paid_here = (
+        Order.objects.filter(
+            provider=provider,
+            status__in=[Order.Status.PAID, Order.Status.REFUNDED],
+            paid_at__gte=start,
+            paid_at__lt=start + dt.timedelta(days=1),
+        )
+        .exclude(out_trade_no__in=on_bill)
+        .order_by("paid_at")
+    )
+    for order in paid_here:
+        log.error(
+            "bill %s: %s is %s here (txn %s, %s fen) but not on WeChat's bill",
+            bill_date,
+            order,
+            order.status,
+            order.provider_txn_id,
+            order.amount_fen,
+        )
+        counts["missing"] += 1
     return counts
 
 

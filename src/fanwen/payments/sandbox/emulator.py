@@ -7,7 +7,10 @@ verification runs for real.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import gzip
+import hashlib
 import json
 import logging
 import re
@@ -17,13 +20,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from fanwen.payments.backends.wechat import parse_time
+from fanwen.payments.backends.wechat import BEIJING, parse_time
 from fanwen.payments.models import SandboxRefund, SandboxTransaction
 from fanwen.payments.sandbox.actions import do_refund_sandbox_payment
 from fanwen.payments.sandbox.keys import SandboxKeys, load_keys
@@ -356,3 +360,189 @@ def query_refund(
     if refund is None or refund.transaction.mchid != mchid:
         raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
     return signed_response(keys, 200, refund.as_wechat_json())
+
+
+# --- trade bill ---------------------------------------------------------------------------
+
+BILL_TYPES = {"ALL", "SUCCESS", "REFUND"}
+BILL_TOKEN_SALT = "fanwen.sandbox.tradebill"
+# WeChat's download_url lives 30 seconds; the sandbox is more forgiving.
+BILL_TOKEN_MAX_AGE = 300
+BILL_HEADER = (
+    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,"
+    "交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,"
+    "充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注"
+)
+BILL_SUMMARY_HEADER = (
+    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
+)
+
+
+def yuan(fen: int) -> str:
+    """Fen as WeChat's bills write yuan: 599 → "5.99"."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def _bill_line(values: list[Any]) -> str:
+    # Every value starts with a backtick, so spreadsheets keep long numbers as text.
+    return ",".join("`" + str(value).replace(",", " ") for value in values)
+
+
+def _bill_day(bill_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(bill_date, dt.time.min, tzinfo=BEIJING)
+    return start, start + dt.timedelta(days=1)
+
+
+def build_trade_bill(
+    mchid: str, bill_date: dt.date, bill_type: str, as_of: dt.datetime
+) -> bytes | None:
+    """The day's bill as WeChat writes it (UTF-8 CSV), or None when there is nothing on it.
+
+    Payments: transactions paid that day (Asia/Shanghai), also those refunded since, as
+    SUCCESS rows. Refunds that succeeded that day are REFUND rows. Only what happened up to
+    `as_of` (when the bill was asked for) is in it, so the download matches the hash.
+    """
+    start, end = _bill_day(bill_date)
+    end = min(end, as_of)
+    lines: list[str] = []
+    settled = refunded = 0
+    if bill_type in {"ALL", "SUCCESS"}:
+        paid = SandboxTransaction.objects.filter(
+            mchid=mchid,
+            trade_state__in=PAID_STATES,
+            success_time__gte=start,
+            success_time__lt=end,
+        ).order_by("success_time", "pk")
+        for txn in paid:
+            settled += txn.amount_total
+            lines.append(_bill_row(txn, txn.success_time, "SUCCESS"))
+    if bill_type in {"ALL", "REFUND"}:
+        refunds = (
+            SandboxRefund.objects.select_related("transaction")
+            .filter(
+                transaction__mchid=mchid,
+                status="SUCCESS",
+                success_time__gte=start,
+                success_time__lt=end,
+            )
+            .order_by("success_time", "pk")
+        )
+        for refund in refunds:
+            refunded += refund.amount_refund
+            lines.append(_bill_row(refund.transaction, refund.success_time, "REFUND", refund))
+    if not lines:
+        return None
+    summary = _bill_line(
+        [len(lines), yuan(settled), yuan(refunded), "0.00", "0.00", yuan(settled), yuan(refunded)]
+    )
+    return "\r\n".join([BILL_HEADER, *lines, BILL_SUMMARY_HEADER, summary, ""]).encode("utf-8")
+
+
+def _bill_row(
+    txn: SandboxTransaction, moment: dt.datetime, state: str, refund: SandboxRefund | None = None
+) -> str:
+    is_payment = refund is None
+    amount = yuan(txn.amount_total) if is_payment else "0.00"
+    return _bill_line(
+        [
+            moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            txn.appid,
+            txn.mchid,
+            "0",
+            "",
+            txn.transaction_id or "",
+            txn.out_trade_no,
+            txn.payer_openid,
+            txn.trade_type,
+            state,
+            "OTHERS",
+            txn.currency,
+            amount,
+            "0.00",
+            "" if is_payment else refund.refund_id,
+            "" if is_payment else refund.out_refund_no,
+            "0.00" if is_payment else yuan(refund.amount_refund),
+            "0.00",
+            "" if is_payment else "ORIGINAL",
+            "" if is_payment else "SUCCESS",
+            txn.description,
+            txn.attach,
+            "0.00",
+            "0.60%",
+            amount,
+            "0.00" if is_payment else yuan(refund.amount_refund),
+            "",
+        ]
+    )
+
+
+def _bill_request(keys: SandboxKeys, request: HttpRequest) -> tuple[dt.date, str, str]:
+    try:
+        bill_date = dt.date.fromisoformat(request.GET.get("bill_date", ""))
+    except ValueError:
+        raise _param_error("bill_date 应为 YYYY-MM-DD") from None
+    if bill_date > timezone.now().astimezone(BEIJING).date():
+        raise _param_error("bill_date 不能晚于今天")
+    bill_type = request.GET.get("bill_type", "ALL")
+    if bill_type not in BILL_TYPES:
+        raise _param_error("bill_type 应为 ALL、SUCCESS 或 REFUND")
+    tar_type = request.GET.get("tar_type", "")
+    if tar_type not in {"", "GZIP"}:
+        raise _param_error("tar_type 只支持 GZIP")
+    return bill_date, bill_type, tar_type
+
+
+@merchant_api("GET")
+def trade_bill(request: HttpRequest, keys: SandboxKeys, mchid: str, data: dict) -> HttpResponse:
+    """申请交易账单: the hash of the (uncompressed) bill and where to download it."""
+    bill_date, bill_type, tar_type = _bill_request(keys, request)
+    as_of = timezone.now()
+    bill = build_trade_bill(mchid, bill_date, bill_type, as_of)
+    if bill is None:
+        raise ApiError(400, "NO_STATEMENT_EXIST", "账单文件不存在")
+    token = signing.dumps(
+        {
+            "mchid": mchid,
+            "bill_date": bill_date.isoformat(),
+            "bill_type": bill_type,
+            "tar_type": tar_type,
+            "as_of": as_of.isoformat(),
+        },
+        salt=BILL_TOKEN_SALT,
+    )
+    url = request.build_absolute_uri(reverse("sandbox:bill-download")) + "?token=" + token
+    return signed_response(
+        keys,
+        200,
+        {"hash_type": "SHA1", "hash_value": hashlib.sha1(bill).hexdigest(), "download_url": url},
+    )
+
+
+@merchant_api("GET")
+def download_bill(request: HttpRequest, keys: SandboxKeys, mchid: str, data: dict) -> HttpResponse:
+    """The file behind download_url: gzip'ed when asked so, unsigned like WeChat's."""
+    try:
+        ticket = signing.loads(
+            request.GET.get("token", ""), salt=BILL_TOKEN_SALT, max_age=BILL_TOKEN_MAX_AGE
+        )
+    except signing.BadSignature:
+        raise ApiError(400, "INVALID_REQUEST", "token 无效或已过期") from None
+    if ticket["mchid"] != mchid:
+        raise ApiError(403, "NO_AUTH", "无权下载该账单")
+    bill = build_trade_bill(
+        mchid,
+        dt.date.fromisoformat(ticket["bill_date"]),
+        ticket["bill_type"],
+        dt.datetime.fromisoformat(ticket["as_of"]),
+    )
+    if bill is None:
+        raise ApiError(400, "NO_STATEMENT_EXIST", "账单文件不存在")
+    if ticket["tar_type"] == "GZIP":
+        response = HttpResponse(gzip.compress(bill, mtime=0), content_type="application/gzip")
+    else:
+        response = HttpResponse(bill, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="tradebill-{ticket["bill_date"]}"'
+    response["Request-ID"] = nonce_str(24)
+    return response

@@ -37,6 +37,8 @@ urlpatterns = [
         emulator.query_refund,
         name="query-refund",
     ),
+    path("wechat/v3/bill/tradebill", emulator.trade_bill, name="trade-bill"),
+    path("wechat/v3/billdownload/file", emulator.download_bill, name="bill-download"),
     path("pay/<str:token>/", views.pay, name="pay"),
     path("pay/<str:token>/confirm/", views.confirm, name="confirm"),
     path("pay/<str:token>/cancel/", views.cancel, name="cancel"),
