@@ -54,6 +54,29 @@ def _due(order: Order) -> bool:
     )
 
 
+def _claimed_with_backend(
+    ids: list[int], counts: Counter, *, check_due: bool, **filters
+) -> Iterator[tuple[Order, Any]]:
+    """Claim each order in turn and yield it with its backend; what is passed over is counted.
+
+    The caller's loop body runs while the claim (and on PostgreSQL the row lock) is held.
+    """
+    for order_id in ids:
+        with claimed(order_id, **filters) as order:
+            if order is None:
+                counts["skipped"] += 1
+                continue
+            if check_due and not _due(order):
+                counts["not due"] += 1
+                continue
+            backend = backend_for_provider(order.provider)
+            if backend is None:
+                log.error("order %s: no backend takes provider %r", order, order.provider)
+                counts["no backend"] += 1
+                continue
+            yield order, backend
+
+
 def reconcile_payments(*, now: dt.datetime | None = None, limit: int = BATCH) -> Counter:
     """Ask the provider about pending orders older than N minutes and recently closed ones; settle the paid."""
     now = now or timezone.now()
@@ -72,36 +95,27 @@ def reconcile_payments(*, now: dt.datetime | None = None, limit: int = BATCH) ->
         .values_list("pk", flat=True)[:limit]
     )
     counts: Counter = Counter()
-    for order_id in ids:
-        with claimed(order_id, status__in=[Order.Status.PENDING, Order.Status.CLOSED]) as order:
-            if order is None:
-                counts["skipped"] += 1
-                continue
-            if not _due(order):
-                counts["not due"] += 1
-                continue
-            backend = backend_for_provider(order.provider)
-            if backend is None:
-                log.error("order %s: no backend takes provider %r", order, order.provider)
-                counts["no backend"] += 1
-                continue
-            try:
-                result = settle_from_query(backend, order.out_trade_no)
-            except PaymentError as exc:
-                log.warning("reconcile %s: %s: %s", order, type(exc).__name__, exc)
-                counts["failed"] += 1
-                continue
-            if result is None:
-                counts["unpaid"] += 1
-            elif result.settled_now:
-                log.warning(
-                    "reconcile settled %s%s: its notification never arrived",
-                    order,
-                    " after close" if result.late else "",
-                )
-                counts["settled"] += 1
-            else:
-                counts[result.outcome] += 1
+    claims = _claimed_with_backend(
+        ids, counts, check_due=True, status__in=[Order.Status.PENDING, Order.Status.CLOSED]
+    )
+    for order, backend in claims:
+        try:
+            result = settle_from_query(backend, order.out_trade_no)
+        except PaymentError as exc:
+            log.warning("reconcile %s: %s: %s", order, type(exc).__name__, exc)
+            counts["failed"] += 1
+            continue
+        if result is None:
+            counts["unpaid"] += 1
+        elif result.settled_now:
+            log.warning(
+                "reconcile settled %s%s: its notification never arrived",
+                order,
+                " after close" if result.late else "",
+            )
+            counts["settled"] += 1
+        else:
+            counts[result.outcome] += 1
     return counts
 
 
@@ -114,36 +128,29 @@ def expire_orders(*, now: dt.datetime | None = None, limit: int = BATCH) -> Coun
         .values_list("pk", flat=True)[:limit]
     )
     counts: Counter = Counter()
-    for order_id in ids:
-        with claimed(order_id, status=Order.Status.PENDING) as order:
-            if order is None:
-                counts["skipped"] += 1
-                continue
-            backend = backend_for_provider(order.provider)
-            if backend is None:
-                log.error("order %s: no backend takes provider %r", order, order.provider)
-                counts["no backend"] += 1
-                continue
+    for order, backend in _claimed_with_backend(
+        ids, counts, check_due=False, status=Order.Status.PENDING
+    ):
+        try:
+            backend.close(order.out_trade_no)
+        except GatewayError as exc:
+            # Still payable there, so still pending here: the next pass tries again.
+            log.warning("expire %s: close failed: %s", order, exc)
+            counts["failed"] += 1
+            continue
+        except UnableToTakePayment as exc:
+            # Typically ORDERPAID / ACQ.TRADE_STATUS_ERROR: paid just now, so settle instead.
+            log.info("expire %s: provider refused the close (%s); querying", order, exc)
             try:
-                backend.close(order.out_trade_no)
-            except GatewayError as exc:
-                # Still payable there, so still pending here: the next pass tries again.
-                log.warning("expire %s: close failed: %s", order, exc)
+                result = settle_from_query(backend, order.out_trade_no)
+            except PaymentError as settle_exc:
+                log.error("expire %s: close refused and settle failed: %s", order, settle_exc)
                 counts["failed"] += 1
                 continue
-            except UnableToTakePayment as exc:
-                # Typically ORDERPAID / ACQ.TRADE_STATUS_ERROR: paid just now, so settle instead.
-                log.info("expire %s: provider refused the close (%s); querying", order, exc)
-                try:
-                    result = settle_from_query(backend, order.out_trade_no)
-                except PaymentError as settle_exc:
-                    log.error("expire %s: close refused and settle failed: %s", order, settle_exc)
-                    counts["failed"] += 1
-                    continue
-                counts["settled" if result is not None and result.settled_now else "failed"] += 1
-                continue
-            do_close_order(order, reason="expired")
-            counts["closed"] += 1
+            counts["settled" if result is not None and result.settled_now else "failed"] += 1
+            continue
+        do_close_order(order, reason="expired")
+        counts["closed"] += 1
     return counts
 
 
@@ -155,36 +162,29 @@ def retry_refunds(*, limit: int = BATCH) -> Counter:
         .values_list("pk", flat=True)[:limit]
     )
     counts: Counter = Counter()
-    for order_id in ids:
-        with claimed(
-            order_id, status=Order.Status.PAID, refund_status=Order.RefundStatus.PROCESSING
-        ) as order:
-            if order is None:
-                counts["skipped"] += 1
-                continue
-            if not _due(order):
-                counts["not due"] += 1
-                continue
-            backend = backend_for_provider(order.provider)
-            if backend is None:
-                log.error("order %s: no backend takes provider %r", order, order.provider)
-                counts["no backend"] += 1
-                continue
-            try:
-                answer = backend.refund(
-                    order, out_refund_no=order.out_refund_no, reason=order.refund_reason
-                )
-                order = do_complete_refund(
-                    order.out_refund_no,
-                    answer["status"],
-                    provider=order.provider,
-                    payload=answer.get("raw"),
-                )
-            except (PaymentError, ValueError) as exc:
-                log.warning("refund %s: %s: %s", order, type(exc).__name__, exc)
-                counts["failed"] += 1
-                continue
-            counts["refunded" if order.status == Order.Status.REFUNDED else "processing"] += 1
+    claims = _claimed_with_backend(
+        ids,
+        counts,
+        check_due=True,
+        status=Order.Status.PAID,
+        refund_status=Order.RefundStatus.PROCESSING,
+    )
+    for order, backend in claims:
+        try:
+            answer = backend.refund(
+                order, out_refund_no=order.out_refund_no, reason=order.refund_reason
+            )
+            order = do_complete_refund(
+                order.out_refund_no,
+                answer["status"],
+                provider=order.provider,
+                payload=answer.get("raw"),
+            )
+        except (PaymentError, ValueError) as exc:
+            log.warning("refund %s: %s: %s", order, type(exc).__name__, exc)
+            counts["failed"] += 1
+            continue
+        counts["refunded" if order.status == Order.Status.REFUNDED else "processing"] += 1
     return counts
 
 
