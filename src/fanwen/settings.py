@@ -223,6 +223,11 @@ if WECHATPAY_MCHID:
             "apiv3_key": env("WECHATPAY_APIV3_KEY"),
             "public_key": env("WECHATPAY_PUBLIC_KEY"),
             "public_key_id": env("WECHATPAY_PUBLIC_KEY_ID"),
+            # JSAPI (inside WeChat): the official account's secret for OAuth snsapi_base, which
+            # gives the payer's openid; empty means no JSAPI. Empty URLs: WeChat's own endpoints.
+            "app_secret": env("WECHATPAY_APP_SECRET"),
+            "oauth_authorize_url": env("WECHAT_OAUTH_AUTHORIZE_URL"),
+            "oauth_token_url": env("WECHAT_OAUTH_TOKEN_URL"),
             # Empty: SITE_URL + /pay/notify/wechat/.
             "notify_url": env("WECHATPAY_NOTIFY_URL"),
             "timeout": (
@@ -266,3 +271,6 @@ FANWEN_RECONCILE_AFTER_MINUTES = env_int("FANWEN_RECONCILE_AFTER_MINUTES", 2)
 FANWEN_RECONCILE_CLOSED_HOURS = env_int("FANWEN_RECONCILE_CLOSED_HOURS", 2)
 # One order is asked about at most this often, however many workers run.
 FANWEN_RECONCILE_REQUERY_SECONDS = env_int("FANWEN_RECONCILE_REQUERY_SECONDS", 120)
+# The worker compares yesterday's WeChat trade bill once a day after this hour (Beijing time):
+# WeChat has the bill ready after 10:00.
+FANWEN_BILL_COMPARE_HOUR = env_int("FANWEN_BILL_COMPARE_HOUR", 10)

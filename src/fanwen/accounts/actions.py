@@ -7,7 +7,7 @@ import logging
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
-from fanwen.accounts.models import Visitor
+from fanwen.accounts.models import Visitor, WeChatIdentity
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +45,11 @@ def do_merge_visitor(visitor: Visitor, user: AbstractBaseUser) -> bool:
         Entitlement.objects.filter(visitor=visitor, user__isnull=True).update(user=user)
         Order.objects.filter(visitor=visitor, user__isnull=True).update(user=user)
     return True
+
+
+def do_remember_openid(visitor: Visitor, appid: str, openid: str) -> WeChatIdentity:
+    """Keep the openid WeChat OAuth gave this visitor for `appid` (a newer one replaces it)."""
+    identity, _ = WeChatIdentity.objects.update_or_create(
+        visitor=visitor, appid=appid, defaults={"openid": openid}
+    )
+    return identity

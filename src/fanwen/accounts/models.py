@@ -28,3 +28,40 @@ class Visitor(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class WeChatIdentityQuerySet(models.QuerySet):
+    def openid_for(self, visitor: Visitor | None, appid: str) -> str | None:
+        """The openid WeChat gave this browser for `appid`, or None (not asked yet)."""
+        if visitor is None or not appid:
+            return None
+        return self.filter(visitor=visitor, appid=appid).values_list("openid", flat=True).first()
+
+
+class WeChatIdentity(models.Model):
+    """Who this visitor is to WeChat: the openid of one official account (appid), from OAuth.
+
+    JSAPI payments inside WeChat name the payer by it; an openid is only valid for the appid
+    it was issued under, so one visitor may hold several.
+    """
+
+    visitor = models.ForeignKey(
+        Visitor, related_name="wechat_identities", on_delete=models.CASCADE, verbose_name="访客"
+    )
+    appid = models.CharField("公众号 AppID", max_length=32)
+    openid = models.CharField("OpenID", max_length=128)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = WeChatIdentityQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["visitor", "appid"], name="wechat_identity_per_appid")
+        ]
+        indexes = [models.Index(fields=["appid", "openid"], name="wechat_identity_openid")]
+        verbose_name = "微信身份"
+        verbose_name_plural = "微信身份"
+
+    def __str__(self) -> str:
+        return f"{self.appid}:{self.openid}"

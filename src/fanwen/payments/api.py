@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from fanwen.accounts.models import WeChatIdentity
 from fanwen.accounts.visitors import current_visitor, get_or_create_visitor
 from fanwen.lib.ratelimit import client_ip
 from fanwen.library.models import Article
@@ -22,6 +24,7 @@ from fanwen.orders.errors import InvalidOrder
 from fanwen.orders.models import Entitlement, Order, Plan
 from fanwen.payments.backends import alias_for_channel, backend_for_provider, backends
 from fanwen.payments.errors import PaymentError, UnableToTakePayment, error_response
+from fanwen.payments.oauth import oauth_backend, safe_next, start_url
 from fanwen.payments.ratelimit import limited
 from fanwen.payments.settlement import settle_from_query
 
@@ -58,6 +61,32 @@ def _in_wechat(request: HttpRequest) -> bool:
     return "MicroMessenger" in request.META.get("HTTP_USER_AGENT", "")
 
 
+def _return_path(request: HttpRequest, data: dict[str, Any]) -> str:
+    """The page to come back to after WeChat OAuth: the payload's `next`, else the referring page."""
+    explicit = safe_next(str(data.get("next") or ""))
+    if explicit:
+        return explicit
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    if referer.netloc == request.get_host():
+        path = referer.path + (f"?{referer.query}" if referer.query else "")
+        return safe_next(path) or "/"
+    return "/"
+
+
+def _need_openid(request: HttpRequest, data: dict[str, Any]) -> JsonResponse:
+    """409: JSAPI needs the payer's openid first; the page sends the browser to oauth_url."""
+    if oauth_backend() is None:
+        return _bad_request("本站暂未开通微信内支付，请使用扫码支付。", "ChannelUnavailable")
+    return JsonResponse(
+        {
+            "code": "NeedOpenid",
+            "message": "需要先经微信授权，才能在微信内支付。",
+            "oauth_url": start_url(_return_path(request, data)),
+        },
+        status=409,
+    )
+
+
 def _user(request: HttpRequest) -> Any:
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
@@ -77,7 +106,11 @@ def _rate_limited(request: HttpRequest, scope: str, visitor_id: str | None) -> J
 @require_POST
 @never_cache
 def create_order(request: HttpRequest) -> HttpResponse:
-    """{plan, article_id?, channel} → 201 with the order and what the page needs to take the payment."""
+    """{plan, article_id?, channel, next?} → 201 with the order and what the page needs to take the payment.
+
+    JSAPI without this browser's openid: 409 {"code": "NeedOpenid", "oauth_url"}; the page sends
+    the browser there and WeChat OAuth brings it back to `next` (default: the referring page).
+    """
     visitor = current_visitor(request)
     if (
         blocked := _rate_limited(request, "create", str(visitor.pk) if visitor else None)
@@ -109,6 +142,12 @@ def create_order(request: HttpRequest) -> HttpResponse:
             return _bad_request("文章不存在或未发布。")
     elif plan_code == Plan.Code.ARTICLE_COPY:
         return _bad_request("单篇购买需要指定文章。")
+    openid = None
+    if channel == Order.Channel.JSAPI:
+        openid = WeChatIdentity.objects.openid_for(visitor, getattr(backends[alias], "appid", ""))
+        if not openid:
+            # Asked before an order exists, so the OAuth round trip costs no order number.
+            return _need_openid(request, data)
 
     response = JsonResponse({}, status=201)
     visitor = get_or_create_visitor(request, response)
@@ -128,7 +167,7 @@ def create_order(request: HttpRequest) -> HttpResponse:
         log.info("order refused for visitor %s: %s", visitor.pk, exc)
         return _with_cookies(error_response(exc, audience="buyer"), response)
     try:
-        result = backend.create(order, channel, client_ip(request))
+        result = backend.create(order, channel, client_ip(request), openid=openid)
     except UnableToTakePayment as exc:
         # The provider said no for good: this number will never be paid.
         do_close_order(order, reason=f"create refused: {exc}")
@@ -144,7 +183,11 @@ def create_order(request: HttpRequest) -> HttpResponse:
         "expires_at": order.expires_at.isoformat(),
     }
     if channel == Order.Channel.JSAPI:
+        sandbox_pay_url = result.pop("sandbox_pay_url", None)
         body["jsapi"] = result
+        if sandbox_pay_url:
+            # No WeixinJSBridge outside WeChat: the sandbox payer page completes the payment.
+            body["sandbox_pay_url"] = request.build_absolute_uri(sandbox_pay_url)
     else:
         body[RESULT_KEYS[channel]] = result[RESULT_KEYS[channel]]
     response.content = JsonResponse(body).content

@@ -1,9 +1,13 @@
-"""The worker's jobs: reconcile pending orders, close expired ones, send refunds still processing.
+"""The worker's jobs: reconcile pending orders, close expired ones, send refunds still processing,
+and once a day compare WeChat's trade bill.
 
 Each order is claimed with select_for_update(skip_locked=True) in its own short transaction,
 so any number of workers can run: a row one worker holds is skipped by the others. SQLite has
 no row locks; there a single worker is assumed and no transaction is held over the HTTP call
 (an IMMEDIATE transaction would lock the whole database for its length).
+
+A daily job claims its day with a JobRun row (unique per job and day), so however many
+workers run, and whatever cache they share, one of them does it.
 """
 
 from __future__ import annotations
@@ -17,15 +21,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from fanwen.orders.actions import do_close_order, do_complete_refund
 from fanwen.orders.models import Order, PaymentEvent
-from fanwen.payments.backends import backend_for_provider, get_backend
+from fanwen.payments.backends import backend_for_provider, backends, get_backend
 from fanwen.payments.backends.wechat import BEIJING, WeChatPayBackend
 from fanwen.payments.errors import GatewayError, PaymentError, UnableToTakePayment
+from fanwen.payments.models import JobRun
 from fanwen.payments.settlement import settle_from_query, settle_transaction
 
 log = logging.getLogger("fanwen.payments.jobs")
@@ -283,8 +289,68 @@ def compare_bill(bill_date: dt.date | None = None, *, alias: str | None = None) 
     return counts
 
 
-JOBS = {
-    "expire_orders": expire_orders,
-    "reconcile_payments": reconcile_payments,
-    "retry_refunds": retry_refunds,
-}
+# --- once a day --------------------------------------------------------------------------------
+
+# A run that failed, or whose worker died, is claimed again after this long.
+DAILY_RETRY_AFTER = dt.timedelta(minutes=30)
+
+
+def claim_run(
+    job: str, period: str, *, now: dt.datetime, retry_after: dt.timedelta = DAILY_RETRY_AFTER
+) -> JobRun | None:
+    """Claim `job` for `period` (e.g. a day) for this worker; None when another has it or it is done.
+
+    The first claim inserts the unique row; later ones take an unfinished row whose claim is
+    older than retry_after, with a conditional UPDATE that only one worker can win.
+    """
+    run, created = JobRun.objects.get_or_create(
+        job=job, period=period, defaults={"claimed_at": now}
+    )
+    if created:
+        return run
+    taken = JobRun.objects.filter(
+        pk=run.pk, finished_at__isnull=True, claimed_at__lte=now - retry_after
+    ).update(claimed_at=now, attempts=F("attempts") + 1)
+    if not taken:
+        return None
+    run.refresh_from_db()
+    return run
+
+
+def daily_compare_bill(*, now: dt.datetime | None = None) -> Counter:
+    """The worker's bill compare: yesterday's bill, once a day after FANWEN_BILL_COMPARE_HOUR (Beijing).
+
+    WeChat has the day's bill ready after 10:00. Before the hour, or when the day is done or
+    claimed by another worker, this does nothing; a failed compare is tried again later.
+    """
+    now = now or timezone.now()
+    local = now.astimezone(BEIJING)
+    if local.hour < settings.FANWEN_BILL_COMPARE_HOUR:
+        return Counter()
+    alias = settings.PAYMENT_WECHAT_BACKEND
+    backend = backends[alias] if alias in backends else None
+    if not isinstance(backend, WeChatPayBackend):
+        return Counter()
+    try:
+        configured = bool(backend.mchid)
+    except ImproperlyConfigured:
+        configured = False
+    if not configured:
+        # No WeChat Pay here (e.g. the sandbox alias with the sandbox off): no bill to compare.
+        return Counter()
+    bill_date = local.date() - dt.timedelta(days=1)
+    run = claim_run("compare_bill", bill_date.isoformat(), now=now)
+    if run is None:
+        return Counter()
+    try:
+        counts = compare_bill(bill_date, alias=alias)
+    except Exception as exc:
+        # Left unfinished: the claim runs out and a later pass (of any worker) tries again.
+        JobRun.objects.filter(pk=run.pk).update(
+            outcome=f"attempt {run.attempts} failed: {type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    summary = ", ".join(f"{name} {value}" for name, value in sorted(counts.items()))
+    JobRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), outcome=summary)
+    log.info("compare_bill %s (attempt %d): %s", bill_date, run.attempts, summary)
+    return counts

@@ -4,6 +4,8 @@ OPTIONS: mchid, appid, private_key (merchant API key, PEM), cert_serial_no (of t
 certificate), apiv3_key (32 chars), public_key (WeChat Pay public key, PEM), public_key_id
 ("PUB_KEY_ID_..."), notify_url, and optionally gateway (another API host, e.g. the sandbox
 emulator), timeout ((connect, read) seconds) and provider (the Order.provider it takes).
+JSAPI also needs app_secret (of the official account `appid`, for OAuth snsapi_base, which
+gives the payer's openid); oauth_authorize_url and oauth_token_url point OAuth elsewhere.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
@@ -48,6 +51,10 @@ from fanwen.payments.errors import (
 log = logging.getLogger("fanwen.payments")
 
 DEFAULT_GATEWAY = "https://api.mch.weixin.qq.com"
+DEFAULT_OAUTH_AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
+DEFAULT_OAUTH_TOKEN_URL = "https://api.weixin.qq.com/sns/oauth2/access_token"
+# OAuth errcodes that blame the code (invalid, already used, missing): the buyer starts again.
+OAUTH_CODE_ERRCODES = {40029, 40163, 41008}
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 PROBE_PREFIX = "WECHATPAY/SIGNTEST/"
 # WeChat's own rule for notifications: a timestamp further off than this is a replay.
@@ -79,6 +86,9 @@ class WeChatConfig:
     gateway: str
     timeout: tuple[float, float]
     provider: str
+    app_secret: str = ""
+    oauth_authorize_url: str = DEFAULT_OAUTH_AUTHORIZE_URL
+    oauth_token_url: str = DEFAULT_OAUTH_TOKEN_URL
 
 
 class WeChatPayBackend(PaymentBackend):
@@ -140,6 +150,11 @@ class WeChatPayBackend(PaymentBackend):
             gateway=str(options.get("gateway") or DEFAULT_GATEWAY).rstrip("/"),
             timeout=(float(timeout[0]), float(timeout[1])),
             provider=str(options.get("provider") or self.provider),
+            app_secret=str(options.get("app_secret") or ""),
+            oauth_authorize_url=str(
+                options.get("oauth_authorize_url") or DEFAULT_OAUTH_AUTHORIZE_URL
+            ),
+            oauth_token_url=str(options.get("oauth_token_url") or DEFAULT_OAUTH_TOKEN_URL),
         )
 
     def default_notify_url(self) -> str:
@@ -294,6 +309,78 @@ class WeChatPayBackend(PaymentBackend):
             "signType": "RSA",
             "paySign": pay_sign,
         }
+
+    # --- OAuth snsapi_base: the payer's openid for JSAPI ---------------------------------------
+
+    @property
+    def supports_oauth(self) -> bool:
+        return bool(self.config.app_secret)
+
+    def oauth_authorize_url(self, redirect_uri: str, state: str) -> str:
+        """Where the browser goes inside WeChat; WeChat comes back to redirect_uri?code=...&state=..."""
+        # WeChat wants the parameters in this order.
+        query = urlencode(
+            {
+                "appid": self.appid,
+                "redirect_uri": redirect_uri,
+                "response_type": "code",
+                "scope": "snsapi_base",
+                "state": state,
+            }
+        )
+        return f"{self.config.oauth_authorize_url}?{query}#wechat_redirect"
+
+    def oauth_openid(self, code: str) -> str:
+        """Exchange an OAuth code for the payer's openid; UnableToTakePayment on WeChat's errcode."""
+        config = self.config
+        if not config.app_secret:
+            raise UnableToTakePayment(
+                f"payment backend {self.alias!r} has no app_secret for OAuth",
+                user_message="本站暂未开通微信内支付，请使用扫码支付。",
+            )
+        host = urlsplit(config.oauth_token_url).netloc
+        try:
+            response = requests.get(
+                config.oauth_token_url,
+                params={
+                    "appid": config.appid,
+                    "secret": config.app_secret,
+                    "code": code,
+                    "grant_type": "authorization_code",
+                },
+                timeout=config.timeout,
+            )
+        except requests.RequestException as exc:
+            # The exception's text carries the URL, secret included: only its kind is kept.
+            raise GatewayError(f"wechat oauth: {type(exc).__name__} from {host}") from None
+        data = _json_or_empty(response.content)
+        if response.status_code != 200:
+            raise GatewayError(f"wechat oauth: HTTP {response.status_code} from {host}")
+        errcode = data.get("errcode")
+        if errcode not in (None, 0, "0"):
+            errmsg = str(data.get("errmsg", ""))[:200]
+            expired = _as_int(errcode) in OAUTH_CODE_ERRCODES
+            log.log(
+                logging.WARNING if expired else logging.ERROR,
+                "wechat oauth (%s): errcode %s %s",
+                self.alias,
+                errcode,
+                errmsg,
+            )
+            user_message = (
+                f"微信授权已失效（错误码 {errcode}），请返回页面重新点击支付。"
+                if expired
+                else f"微信授权失败（错误码 {errcode}），请稍后再试或联系客服。"
+            )
+            raise UnableToTakePayment(
+                f"wechat oauth: errcode {errcode} {errmsg}",
+                user_message=user_message,
+                provider_code=str(errcode),
+            )
+        openid = data.get("openid")
+        if not isinstance(openid, str) or not openid or len(openid) > 128:
+            raise GatewayError(f"wechat oauth: answer from {host} has no usable openid")
+        return openid
 
     def describe(self, order: Any) -> str:
         text = f"{settings.SITE_NAME}-{order.plan.name}"
@@ -633,6 +720,13 @@ def _json_or_empty(text: Any) -> dict:
     except ValueError:
         return {"message": str(text)[:200]}
     return data if isinstance(data, dict) else {}
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _required(data: dict, field: str, action: str) -> str:

@@ -6,10 +6,15 @@ In the sandbox directory (FANWEN_SANDBOX_DIR, else VAR_DIR/sandbox):
     platform_private.pem   "WeChat Pay" (signs answers, notify)  platform_public.pem  (we verify)
     apiv3.key              32 characters (AES-256-GCM of notifications)
     ids.json               {"mchid", "appid", "public_key_id", "merchant_serial"}
+
+The official account's app secret (for the emulated OAuth) is derived from the APIv3 key:
+HMAC-SHA256(apiv3 key, "fanwen sandbox app_secret"), first 32 hex digits.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -51,6 +56,7 @@ class SandboxKeys:
     merchant_public_pem: str
     platform_private_pem: str
     platform_public_pem: str
+    app_secret: str
 
     @cached_property
     def merchant_public_key(self) -> Any:
@@ -70,6 +76,7 @@ class SandboxKeys:
             "apiv3_key": self.apiv3_key,
             "public_key": self.platform_public_pem,
             "public_key_id": self.public_key_id,
+            "app_secret": self.app_secret,
         }
 
 
@@ -144,18 +151,26 @@ def _read(directory: Path) -> SandboxKeys:
         raise ImproperlyConfigured(f"sandbox key set in {directory} lacks {', '.join(missing)}")
     ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
     text = {name: (directory / name).read_text(encoding="utf-8") for name in FILES}
+    apiv3_key = text["apiv3.key"].strip()
     return SandboxKeys(
         directory=directory,
         mchid=ids["mchid"],
         appid=ids["appid"],
         public_key_id=ids["public_key_id"],
         merchant_serial=ids["merchant_serial"],
-        apiv3_key=text["apiv3.key"].strip(),
+        apiv3_key=apiv3_key,
         merchant_private_pem=text["merchant_private.pem"],
         merchant_public_pem=text["merchant_public.pem"],
         platform_private_pem=text["platform_private.pem"],
         platform_public_pem=text["platform_public.pem"],
+        # Derived rather than stored: ids.json is readable by all, the APIv3 key is not.
+        app_secret=_derived_app_secret(apiv3_key),
     )
+
+
+def _derived_app_secret(apiv3_key: str) -> str:
+    digest = hmac.new(apiv3_key.encode(), b"fanwen sandbox app_secret", hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 def _new_rsa_key() -> rsa.RSAPrivateKey:

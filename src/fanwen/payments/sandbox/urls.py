@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fanwen.payments.sandbox import emulator, views
+from fanwen.payments.sandbox import emulator, oauth, views
 
 app_name = "sandbox"
 
@@ -39,6 +39,9 @@ urlpatterns = [
     ),
     path("wechat/v3/bill/tradebill", emulator.trade_bill, name="trade-bill"),
     path("wechat/v3/billdownload/file", emulator.download_bill, name="bill-download"),
+    # WeChat web OAuth, at the paths of open.weixin.qq.com and api.weixin.qq.com.
+    path("wechat/connect/oauth2/authorize", oauth.authorize, name="oauth-authorize"),
+    path("wechat/sns/oauth2/access_token", oauth.access_token, name="oauth-token"),
     path("pay/<str:token>/", views.pay, name="pay"),
     path("pay/<str:token>/confirm/", views.confirm, name="confirm"),
     path("pay/<str:token>/cancel/", views.cancel, name="cancel"),

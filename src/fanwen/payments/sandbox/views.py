@@ -56,7 +56,10 @@ def pay_by_prepay_id(request: HttpRequest, prepay_id: str) -> HttpResponse:
     """Stands in for WeixinJSBridge outside WeChat: the JSAPI prepay_id opens the same page."""
     _sandbox_on()
     txn = get_object_or_404(SandboxTransaction, prepay_id=prepay_id)
-    return redirect("sandbox:pay", token=txn.token)
+    url = reverse("sandbox:pay", args=[txn.token])
+    # ?redirect_url= (our own hosts only) gives the payer page its 返回商户页面 link.
+    redirect_url = _redirect_url(request)
+    return redirect(url + ("?" + urlencode({"redirect_url": redirect_url}) if redirect_url else ""))
 
 
 @require_POST

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -185,18 +186,48 @@ def test_a_channel_whose_provider_is_not_configured_is_a_400(article, sandbox_ke
 
 
 @pytest.mark.django_db
-def test_jsapi_without_an_openid_is_refused_by_the_backend_and_the_order_closed(
+def test_jsapi_without_an_openid_answers_409_with_the_oauth_start_and_opens_no_order(
     article, sandbox_keys
 ):
     response = post(
-        browser(),
+        browser(HTTP_USER_AGENT=WECHAT_UA),
         "/pay/orders/",
         {"plan": "article_copy", "article_id": article.pk, "channel": "jsapi"},
+        HTTP_REFERER=f"http://testserver/a/{article.pk}.html?from=search",
     )
 
-    assert response.status_code == 400
-    assert response.json()["message"] == "请在微信中打开本页面再支付。"
-    assert Order.objects.get().status == Order.Status.CLOSED
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "NeedOpenid"
+    assert body["oauth_url"] == "/pay/wechat/oauth/?" + urlencode(
+        {"next": f"/a/{article.pk}.html?from=search"}
+    )
+    assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("extra", "data_next", "expected_next"),
+    [
+        ({"HTTP_REFERER": "https://evil.example/a/1.html"}, None, "/"),
+        ({}, "https://evil.example/", "/"),
+        ({}, "//evil.example/", "/"),
+        ({"HTTP_REFERER": "http://testserver/c/zongjie/"}, "/a/7.html", "/a/7.html"),
+    ],
+)
+def test_the_409_oauth_url_only_ever_returns_to_this_site(
+    extra, data_next, expected_next, article, sandbox_keys
+):
+    data = {"plan": "article_copy", "article_id": article.pk, "channel": "jsapi"}
+    if data_next is not None:
+        data["next"] = data_next
+
+    response = post(browser(HTTP_USER_AGENT=WECHAT_UA), "/pay/orders/", data, **extra)
+
+    assert response.status_code == 409
+    assert response.json()["oauth_url"] == "/pay/wechat/oauth/?" + urlencode(
+        {"next": expected_next}
+    )
 
 
 @pytest.mark.django_db

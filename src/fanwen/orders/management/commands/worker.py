@@ -1,26 +1,37 @@
-"""`fanwen worker`: reconcile, expire and refund in a loop until SIGTERM; several can run at once."""
+"""`fanwen worker`: the periodic jobs in a loop until SIGTERM; several workers can run at once."""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+from collections import Counter
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 
 from fanwen.orders.management.commands._jobs import report
-from fanwen.payments.jobs import JOBS
+from fanwen.payments import jobs as payment_jobs
 
 log = logging.getLogger("fanwen.payments.jobs")
 
-# Reconcile first: a pending order found paid is settled rather than closed.
-ORDER = ("reconcile_payments", "expire_orders", "retry_refunds")
+# Every pass runs these in this order. A job takes no arguments, returns a Counter of what it
+# did, and must be safe with several workers running (claim rows; a daily job claims its day
+# with payments.jobs.claim_run, as daily_compare_bill does). A new job is one more line here.
+JOBS: dict[str, Callable[[], Counter]] = {
+    # Reconcile first: a pending order found paid is settled rather than closed.
+    "reconcile_payments": payment_jobs.reconcile_payments,
+    "expire_orders": payment_jobs.expire_orders,
+    "retry_refunds": payment_jobs.retry_refunds,
+    # Once a day after FANWEN_BILL_COMPARE_HOUR (Beijing time), yesterday's bill.
+    "compare_bill": payment_jobs.daily_compare_bill,
+}
 
 
 class Command(BaseCommand):
-    help = "Run the payment jobs every --interval seconds (or --once) until SIGTERM/SIGINT."
+    help = "Run the periodic jobs every --interval seconds (or --once) until SIGTERM/SIGINT."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="one pass, then exit")
@@ -55,12 +66,12 @@ class Command(BaseCommand):
         return passes
 
     def run_pass(self) -> None:
-        for name in ORDER:
+        for name, job in JOBS.items():
             if self.stop.is_set():
                 return
             _fresh_connection()
             try:
-                report(self, name, JOBS[name]())
+                report(self, name, job())
             except Exception:
                 # One failing job must not stop the others, nor the worker.
                 log.exception("worker: %s failed", name)
