@@ -275,6 +275,9 @@ def run_one(db: str, args: argparse.Namespace) -> dict:
             "FANWEN_SANDBOX_AUTO_NOTIFY": "0",
             "FANWEN_LOG_LEVEL": args.log_level,
             "PAYMENT_WECHAT_BACKEND": "sandbox",
+            # One IP reads many pages here: the page rate limits would answer 429.
+            "FANWEN_PAGE_RATE_LIMIT": "0",
+            "FANWEN_PAGE_IP_RATE_LIMIT": "0",
             "PYTHONPATH": str(ROOT / "src"),
         }
     )

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "fanwen.accounts",
     "fanwen.orders",
     "fanwen.payments",
+    "fanwen.protection",
+    "fanwen.exports",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: its 429 then carries the same headers as a page; needs the user for staff.
+    "fanwen.protection.middleware.PageRateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "fanwen.urls"
@@ -274,3 +278,25 @@ FANWEN_RECONCILE_REQUERY_SECONDS = env_int("FANWEN_RECONCILE_REQUERY_SECONDS", 1
 # The worker compares yesterday's WeChat trade bill once a day after this hour (Beijing time):
 # WeChat has the bill ready after 10:00.
 FANWEN_BILL_COMPARE_HOUR = env_int("FANWEN_BILL_COMPARE_HOUR", 10)
+
+# --- Protection (fanwen.protection) and exports (fanwen.exports) ---
+# js: copy is intercepted, the HTML carries clean text; font: body paragraphs of readers
+# without the right are sent remapped into the Private Use Area with a font that draws them.
+FANWEN_PROTECTION = env("FANWEN_PROTECTION", "font")
+# Built fonts and their maps; empty means VAR_DIR / "fonts" (read at use, so tests can move it).
+FANWEN_FONT_DIR = env("FANWEN_FONT_DIR")
+# A new remapping (and font) per article every this many hours, so a decoded map goes stale.
+FANWEN_FONT_ROTATION_HOURS = env_int("FANWEN_FONT_ROTATION_HOURS", 24 * 7)
+# Search crawlers proven by reverse + forward DNS get the clean text; answers cached per IP.
+FANWEN_CRAWLER_VERIFY = env_bool("FANWEN_CRAWLER_VERIFY", True)
+FANWEN_CRAWLER_CACHE_SECONDS = env_int("FANWEN_CRAWLER_CACHE_SECONDS", 24 * 3600)
+# Reading pages per minute per visitor and per IP (0 turns a limit off); people stay far below.
+FANWEN_PAGE_RATE_WINDOW = env_int("FANWEN_PAGE_RATE_WINDOW", 60)
+FANWEN_PAGE_RATE_LIMIT = env_int("FANWEN_PAGE_RATE_LIMIT", 40)
+FANWEN_PAGE_IP_RATE_LIMIT = env_int("FANWEN_PAGE_IP_RATE_LIMIT", 240)
+# A pass's fair use: distinct articles copied or downloaded per day.
+FANWEN_PASS_DAILY_CAP = env_int("FANWEN_PASS_DAILY_CAP", 100)
+# Signed download links live this long.
+FANWEN_DOWNLOAD_URL_SECONDS = env_int("FANWEN_DOWNLOAD_URL_SECONDS", 300)
+# The buyer mark's key; empty derives one from SECRET_KEY.
+FANWEN_MARK_KEY = env("FANWEN_MARK_KEY")

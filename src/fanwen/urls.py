@@ -27,8 +27,10 @@ urlpatterns = [
     path("account/", include("fanwen.accounts.urls")),
     path("pay/", include("fanwen.payments.urls")),
     path("sandbox/", include("fanwen.payments.sandbox.urls")),
+    path("staff/", include("fanwen.protection.staff_urls")),
     # Per-reader state of a cached article page; before the library routes, which own /a/.
     path("a/<int:article_id>/access.json", article_access, name="article-access"),
+    path("", include("fanwen.protection.urls")),
     path("", include("fanwen.library.urls")),
 ]
 

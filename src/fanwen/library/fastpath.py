@@ -17,6 +17,9 @@ from django.conf import settings
 
 from fanwen.library import pagecache, viewcount
 from fanwen.library.views import page_key
+from fanwen.protection.crawlers import claimed_crawler
+from fanwen.protection.pagelimit import limited_wsgi_response
+from fanwen.protection.render import anonymous_cache_name
 
 ARTICLE_PATH = re.compile(r"/a/([0-9]{1,18})\.html")
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -47,19 +50,30 @@ def wrap(app: WSGIApp) -> WSGIApp:
     ):
         return app
     session_cookie = settings.SESSION_COOKIE_NAME + "="
+    visitor_cookie = settings.FANWEN_VISITOR_COOKIE + "="
     headers = _static_headers()
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "GET" and session_cookie not in environ.get(
-            "HTTP_COOKIE", ""
+        cookies = environ.get("HTTP_COOKIE", "")
+        if (
+            environ.get("REQUEST_METHOD") == "GET"
+            and session_cookie not in cookies
+            # A buyer may have the right to the clean page: Django decides (render.py).
+            and visitor_cookie not in cookies
         ):
             match = ARTICLE_PATH.fullmatch(environ.get("PATH_INFO", ""))
-            if match:
+            # A search crawler's claim is checked by Django; nobody else pays for that.
+            if match and claimed_crawler(environ.get("HTTP_USER_AGENT", "")) is None:
                 # An entry exists only for a host Django accepted when it rendered the page.
                 host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-                key = page_key(environ["wsgi.url_scheme"], host, f"a:{match[1]}")
+                name = f"a:{match[1]}:{anonymous_cache_name()}"
+                key = page_key(environ["wsgi.url_scheme"], host, name)
                 body, _ = pagecache.lookup(key)
                 if body is not None:
+                    limited = limited_wsgi_response(environ)
+                    if limited is not None:
+                        start_response(limited[0], limited[1])
+                        return [limited[2]]
                     viewcount.record_view(int(match[1]))
                     start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
                     return [body]

@@ -14,6 +14,7 @@ from django.db import close_old_connections, connection
 
 from fanwen.orders.management.commands._jobs import report
 from fanwen.payments import jobs as payment_jobs
+from fanwen.protection.jobs import build_fonts_job
 
 log = logging.getLogger("fanwen.payments.jobs")
 
@@ -27,6 +28,8 @@ JOBS: dict[str, Callable[[], Counter]] = {
     "retry_refunds": payment_jobs.retry_refunds,
     # Once a day after FANWEN_BILL_COMPARE_HOUR (Beijing time), yesterday's bill.
     "compare_bill": payment_jobs.daily_compare_bill,
+    # Protection fonts of new or edited articles, and the next rotation's ahead of time.
+    "build_fonts": lambda: Counter(build_fonts_job()),
 }
 
 

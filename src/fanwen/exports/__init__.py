@@ -1,0 +1,1 @@
+"""DOCX export laid out like an official document, and placeholder fill-in."""

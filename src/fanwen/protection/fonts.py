@@ -1,0 +1,642 @@
+"""Per-article web fonts of the `font` protection level.
+
+Body paragraphs go to readers without the right with every drawable character remapped into
+the Private Use Area, plus a WOFF2 font that draws each PUA code point with the real glyph.
+Readers with the right get the real text with a *clean* font from the same pipeline (real
+code points, the same outlines, the same metrics), so both pages render pixel for pixel alike.
+
+Fonts are REBUILT with FontBuilder from Noto Sans SC outlines: decomposed CFF outlines (no
+subroutines, no hints), random glyph names and glyph order, a renamed family, and a
+cmap holding only PUA code points (plus the blanks, which are never remapped). Everything
+random comes from HMAC(SECRET_KEY, "article:version:epoch"), so any process building the
+same key writes the same font and the same map.
+
+Line breaking: PUA characters have no break opportunities between them, so both renderings
+must use PARAGRAPH_STYLE (`line-break: anywhere`) for their lines to break at the same places.
+
+Layout of FANWEN_FONT_DIR (default VAR_DIR/fonts):
+    obf/<epoch>/<token>.woff2   served as /f/<epoch>-<token>.woff2
+    clean/<token>.woff2         served as /f/c-<token>.woff2 (one per article version)
+    maps/<epoch>/<token>.json   the map and names; never served
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import string
+import tempfile
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from fontTools.fontBuilder import FontBuilder
+from fontTools.misc.psCharStrings import T2CharString
+from fontTools.misc.timeTools import timestampFromString
+from fontTools.pens.boundsPen import BoundsPen
+from fontTools.pens.recordingPen import RecordingPen
+from fontTools.pens.t2CharStringPen import T2CharStringPen
+from fontTools.ttLib import TTFont
+from pylopdf_fonts_zh_cn import sans_path
+
+PUA_FIRST, PUA_LAST = 0xE000, 0xF8FF
+# Both renderings need this on their paragraphs: a run of PUA characters has no line-break
+# opportunity, so lines must break anywhere for the two pages to wrap alike.
+PARAGRAPH_STYLE = "line-break: anywhere;"
+# Obfuscated fonts are kept this many epochs back (pages cached earlier still point at them).
+KEEP_EPOCHS = 2
+DEFAULT_WIDTH = 1000
+# CFF, not TrueType: FreeType (Chrome on Linux) auto-hints TrueType glyphs with zones it finds
+# through the cmap, so a PUA font and a clean font with the same quadratic outlines render
+# ~3% of pixels apart; CFF glyphs go through FreeType's CFF engine, which ignores the cmap.
+# One Private dict without alignment zones for every glyph: nothing to snap, in both fonts
+# alike; widths are coded against it.
+_PRIVATE = {"defaultWidthX": DEFAULT_WIDTH, "nominalWidthX": 0}
+TOKEN_CHARS = 24
+NAME_PATTERN = r"(?:\d{1,9}|c)-[0-9a-f]{24}"
+_SALT = "fanwen.protection.fonts"
+# Fixed, so one key always gives the same bytes (and the file does not tell when it was built).
+_HEAD_TIMESTAMP = timestampFromString("Mon Jan  1 00:00:00 2024")
+
+
+@dataclass(frozen=True)
+class ArticleFont:
+    article_id: int
+    version: int
+    epoch: int
+    family: str
+    url: str
+    clean_family: str
+    clean_url: str
+    mapping: dict[str, str] = field(repr=False, hash=False)
+
+    def obfuscate(self, text: str) -> str:
+        """The text with every mapped character swapped for its PUA code point."""
+        return text.translate(self._table)
+
+    @property
+    def _table(self) -> dict[int, str]:
+        table = self.__dict__.get("_translate_table")
+        if table is None:
+            table = {ord(real): pua for real, pua in self.mapping.items()}
+            object.__setattr__(self, "_translate_table", table)
+        return table
+
+
+# --- keys, names and paths -------------------------------------------------------------------
+
+
+def current_epoch(now: datetime | None = None) -> int:
+    """The rotation period `now` falls in: a new map and font for every article each period."""
+    seconds = max(1, int(settings.FANWEN_FONT_ROTATION_HOURS)) * 3600
+    return int((now or timezone.now()).timestamp()) // seconds
+
+
+def epoch_progress(now: datetime | None = None) -> float:
+    seconds = max(1, int(settings.FANWEN_FONT_ROTATION_HOURS)) * 3600
+    return (int((now or timezone.now()).timestamp()) % seconds) / seconds
+
+
+def font_dir() -> Path:
+    configured = settings.FANWEN_FONT_DIR
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "fonts"
+
+
+def _hmac(value: str) -> bytes:
+    return salted_hmac(_SALT, value, algorithm="sha256").digest()
+
+
+def _chars_digest(chars: Iterable[str]) -> str:
+    # Part of the file names: a piece edited without a version bump still gets a fresh font.
+    return hashlib.sha256("".join(sorted(chars)).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class _Key:
+    article_id: int
+    version: int
+    epoch: int
+    digest: str
+
+    @property
+    def seed(self) -> bytes:
+        return _hmac(f"{self.article_id}:{self.version}:{self.epoch}")
+
+    @property
+    def token(self) -> str:
+        return _hmac(f"obf:{self.article_id}:{self.version}:{self.epoch}:{self.digest}").hex()[
+            :TOKEN_CHARS
+        ]
+
+    @property
+    def clean_token(self) -> str:
+        # No epoch: the clean font does not rotate, one file serves every epoch of a version.
+        return _hmac(f"clean:{self.article_id}:{self.version}:{self.digest}").hex()[:TOKEN_CHARS]
+
+    @property
+    def name(self) -> str:
+        return f"{self.epoch}-{self.token}"
+
+    @property
+    def clean_name(self) -> str:
+        return f"c-{self.clean_token}"
+
+    def map_path(self, root: Path) -> Path:
+        return root / "maps" / str(self.epoch) / f"{self.token}.json"
+
+
+def font_path(name: str) -> Path | None:
+    """The file behind a served font name, or None when the name is not one of ours."""
+    prefix, _, token = name.partition("-")
+    if len(token) != TOKEN_CHARS or any(c not in string.hexdigits.lower() for c in token):
+        return None
+    root = font_dir()
+    if prefix == "c":
+        return root / "clean" / f"{token}.woff2"
+    if prefix.isdigit() and len(prefix) <= 9:
+        return root / "obf" / prefix / f"{token}.woff2"
+    return None
+
+
+def _url(name: str) -> str:
+    return reverse("protection:font", args=[name])
+
+
+# --- which characters ------------------------------------------------------------------------
+
+
+def protected_chars(article) -> set[str]:
+    """Distinct characters of the article's body paragraphs (blocks of kind "p")."""
+    chars: set[str] = set()
+    for piece in article.pieces.all():
+        for block in piece.blocks or []:
+            if block.get("kind") == "p":
+                chars.update(block.get("text", ""))
+    return chars
+
+
+def _remappable(char: str) -> bool:
+    # Blanks and controls stay real: collapsing, hanging spaces and line ends depend on them.
+    return not char.isspace() and unicodedata.category(char)[0] not in "ZC"
+
+
+# --- the base font, loaded once per process --------------------------------------------------
+
+
+class _BaseFont:
+    """Noto Sans SC: cmap, metrics and each glyph's decomposed outline, read on demand."""
+
+    def __init__(self, path: Path) -> None:
+        self.font = TTFont(str(path))
+        self.cmap: dict[int, str] = self.font.getBestCmap()
+        self.advances: dict[str, tuple[int, int]] = dict(self.font["hmtx"].metrics)
+        self.glyph_set = self.font.getGlyphSet()
+        hhea, os2 = self.font["hhea"], self.font["OS/2"]
+        self.units_per_em: int = self.font["head"].unitsPerEm
+        names = self.font["name"]
+        self.copyright = names.getDebugName(0) or ""
+        self.license = names.getDebugName(13) or "SIL Open Font License, Version 1.1"
+        self.license_url = names.getDebugName(14) or "https://openfontlicense.org"
+        self.hhea = {"ascent": hhea.ascent, "descent": hhea.descent, "lineGap": hhea.lineGap}
+        self.os2 = {
+            name: getattr(os2, name)
+            for name in (
+                "sTypoAscender",
+                "sTypoDescender",
+                "sTypoLineGap",
+                "usWinAscent",
+                "usWinDescent",
+                "sxHeight",
+                "sCapHeight",
+                "usWeightClass",
+                "usWidthClass",
+            )
+        }
+        self._charstrings: dict[str, tuple[bytes, tuple[int, int, int, int] | None]] = {}
+        self._lock = threading.Lock()
+
+    def charstring(self, glyph_name: str) -> tuple[bytes, tuple[int, int, int, int] | None]:
+        """The glyph as a compiled Type 2 charstring for _PRIVATE (decomposed, no hints) and
+        its bounds (cached: common chars recur in every article)."""
+        code = self._charstrings.get(glyph_name)
+        if code is None:
+            # The lazily parsed CFF charstrings are not safe to decompile from two threads.
+            with self._lock:
+                code = self._charstrings.get(glyph_name)
+                if code is None:
+                    code = self._compile(glyph_name)
+                    self._charstrings[glyph_name] = code
+        return code
+
+    def _compile(self, glyph_name: str) -> tuple[bytes, tuple[int, int, int, int] | None]:
+        advance = self.advances[glyph_name][0]
+        # Most ideographs are DEFAULT_WIDTH wide: their charstrings then carry no width.
+        pen = T2CharStringPen(None if advance == DEFAULT_WIDTH else advance, None)
+        bounds = BoundsPen(None)
+        outline = glyph_outline(self.glyph_set[glyph_name])
+        for op, args in outline:
+            getattr(pen, op)(*args)
+            getattr(bounds, op)(*args)
+        charstring = pen.getCharString()
+        charstring.compile()
+        box = tuple(round(v) for v in bounds.bounds) if bounds.bounds else None
+        return charstring.bytecode, box
+
+
+def glyph_outline(glyph) -> tuple[tuple, ...]:
+    """A glyph's outline as recorded pen operations: subroutines expanded, hints dropped."""
+    recording = RecordingPen()
+    glyph.draw(recording)
+    return tuple((op, tuple(args)) for op, args in recording.value)
+
+
+_base: _BaseFont | None = None
+_base_lock = threading.Lock()
+
+
+def base_font() -> _BaseFont:
+    global _base
+    if _base is None:
+        with _base_lock:
+            if _base is None:
+                _base = _BaseFont(sans_path())
+    return _base
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def _random_names(rng: random.Random, count: int) -> list[str]:
+    names: set[str] = set()
+    ordered: list[str] = []
+    while len(ordered) < count:
+        # Short: a few bytes a glyph that brotli cannot squeeze out of random text.
+        name = "".join(rng.choices(string.ascii_letters, k=3))
+        # Never a name a decoder could read a code point or CID from.
+        if name in names or name.lower().startswith(("cid", "uni", "gly", "u")):
+            continue
+        names.add(name)
+        ordered.append(name)
+    return ordered
+
+
+def _family(rng: random.Random, prefix: str = "") -> str:
+    return prefix + "".join(rng.choices(string.ascii_lowercase, k=10))
+
+
+def _font_bytes(cmap: dict[int, str], rng: random.Random, family: str) -> bytes:
+    """A WOFF2 font drawing each code point of `cmap` with that base glyph, names and order
+    drawn from `rng`."""
+    base = base_font()
+    base_glyphs = sorted(set(cmap.values()))
+    names = dict(zip(base_glyphs, _random_names(rng, len(base_glyphs)), strict=True))
+    order = list(names.values())
+    rng.shuffle(order)
+    charstrings, metrics, boxes = {}, {}, []
+    for base_name, name in [(".notdef", ".notdef"), *names.items()]:
+        code, box = base.charstring(base_name)
+        charstrings[name] = T2CharString(bytecode=code)
+        metrics[name] = base.advances[base_name]
+        if box:
+            boxes.append((box, metrics[name][0]))
+
+    builder = FontBuilder(base.units_per_em, isTTF=False)
+    builder.setupGlyphOrder([".notdef", *order])
+    builder.setupCharacterMap({code: names[glyph] for code, glyph in cmap.items()})
+    builder.setupCFF(
+        family, {"FullName": family, "FamilyName": family}, charstrings, _PRIVATE.copy()
+    )
+    builder.setupHorizontalMetrics(metrics)
+    builder.setupHorizontalHeader(**base.hhea)
+    builder.setupNameTable(
+        {
+            "familyName": family,
+            "styleName": "Regular",
+            "uniqueFontIdentifier": family,
+            "fullName": family,
+            "psName": family,
+            "version": "Version 1.0",
+            # The outlines are under the OFL: its notice and licence travel with them.
+            "copyright": base.copyright,
+            "licenseDescription": base.license,
+            "licenseInfoURL": base.license_url,
+        }
+    )
+    builder.setupOS2(**base.os2, achVendID="NONE", fsType=0)
+    builder.setupPost()
+    builder.setupHead(created=_HEAD_TIMESTAMP, modified=_HEAD_TIMESTAMP)
+    builder.font.recalcTimestamp = False
+    _set_bounds(builder.font, boxes)
+    builder.font.flavor = "woff2"
+    out = io.BytesIO()
+    builder.save(out)
+    return out.getvalue()
+
+
+def _set_bounds(font: TTFont, boxes: list[tuple[tuple[int, int, int, int], int]]) -> None:
+    """Font-wide extents from the cached glyph bounds: letting fontTools recompute them would
+    decompile every charstring again, which is most of a build's time."""
+    x_min = min(box[0] for box, _ in boxes)
+    y_min = min(box[1] for box, _ in boxes)
+    x_max = max(box[2] for box, _ in boxes)
+    y_max = max(box[3] for box, _ in boxes)
+    head, hhea = font["head"], font["hhea"]
+    head.xMin, head.yMin, head.xMax, head.yMax = x_min, y_min, x_max, y_max
+    font["CFF "].cff.topDictIndex[0].FontBBox = [x_min, y_min, x_max, y_max]
+    hhea.advanceWidthMax = max(advance for _, advance in font["hmtx"].metrics.values())
+    hhea.minLeftSideBearing = min(box[0] for box, _ in boxes)
+    hhea.minRightSideBearing = min(advance - box[2] for box, advance in boxes)
+    hhea.xMaxExtent = max(box[2] for box, _ in boxes)
+    font.recalcBBoxes = False
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plan(key: _Key, chars: set[str]) -> tuple[list[str], dict[str, str], random.Random]:
+    """The drawable chars, the map real char -> PUA char, and the rng for the rest of the font."""
+    base = base_font()
+    rng = random.Random(int.from_bytes(key.seed, "big"))
+    drawable = sorted(c for c in chars if ord(c) in base.cmap)
+    remapped = [c for c in drawable if _remappable(c)][: PUA_LAST - PUA_FIRST + 1]
+    codes = rng.sample(range(PUA_FIRST, PUA_LAST + 1), len(remapped))
+    mapping = {real: chr(code) for real, code in zip(remapped, codes, strict=True)}
+    return drawable, mapping, rng
+
+
+def _build(key: _Key, chars: set[str], *, rebuild_clean: bool = False) -> ArticleFont:
+    root = font_dir()
+    base = base_font()
+    drawable, mapping, rng = _plan(key, chars)
+    family = _family(rng)
+    # Blanks stay real in the text, so the obfuscated font draws them at their own code points.
+    cmap = {ord(mapping.get(c, c)): base.cmap[ord(c)] for c in drawable}
+    clean_path = root / "clean" / f"{key.clean_token}.woff2"
+    clean_rng = random.Random(int.from_bytes(_hmac(f"clean:{key.clean_token}"), "big"))
+    clean_family = _family(clean_rng, prefix="fw")
+    if clean_path.exists() and not rebuild_clean:
+        # Reused across epochs: the fresh mtime keeps it from the pruning.
+        os.utime(clean_path)
+    else:
+        clean_cmap = {ord(c): base.cmap[ord(c)] for c in drawable}
+        _write_atomic(clean_path, _font_bytes(clean_cmap, clean_rng, "FanwenText"))
+    _write_atomic(
+        root / "obf" / str(key.epoch) / f"{key.token}.woff2", _font_bytes(cmap, rng, family)
+    )
+    font = ArticleFont(
+        article_id=key.article_id,
+        version=key.version,
+        epoch=key.epoch,
+        family=family,
+        url=_url(key.name),
+        clean_family=clean_family,
+        clean_url=_url(key.clean_name),
+        mapping=mapping,
+    )
+    sidecar = {
+        "article_id": key.article_id,
+        "version": key.version,
+        "epoch": key.epoch,
+        "digest": key.digest,
+        "family": family,
+        "clean_family": clean_family,
+        "mapping": mapping,
+    }
+    # Written last: a map on disk means both fonts are there.
+    _write_atomic(key.map_path(root), json.dumps(sidecar, ensure_ascii=False).encode("utf-8"))
+    _remember(key, font)
+    return font
+
+
+# --- the in-process cache and the background builds ------------------------------------------
+
+_CACHE_SIZE = 512
+_cache: OrderedDict[_Key, ArticleFont] = OrderedDict()
+_cache_lock = threading.Lock()
+_pending: dict[_Key, Future] = {}
+_pending_lock = threading.Lock()
+# One builder thread per process: builds are CPU-bound and must not crowd out requests.
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fanwen-font")
+
+
+def _remember(key: _Key, font: ArticleFont) -> None:
+    with _cache_lock:
+        _cache[key] = font
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def _cached(key: _Key) -> ArticleFont | None:
+    with _cache_lock:
+        font = _cache.get(key)
+        if font is not None:
+            _cache.move_to_end(key)
+        return font
+
+
+def _load(key: _Key) -> ArticleFont | None:
+    try:
+        data = json.loads(key.map_path(font_dir()).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    font = ArticleFont(
+        article_id=key.article_id,
+        version=key.version,
+        epoch=key.epoch,
+        family=data["family"],
+        url=_url(key.name),
+        clean_family=data["clean_family"],
+        clean_url=_url(key.clean_name),
+        mapping=data["mapping"],
+    )
+    _remember(key, font)
+    return font
+
+
+def forget_cache() -> None:
+    """Drop the fonts remembered by this process (tests that move the font directory)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _key(article, chars: set[str], epoch: int | None) -> _Key:
+    return _Key(
+        article_id=article.pk,
+        version=article.content_version,
+        epoch=current_epoch() if epoch is None else epoch,
+        digest=_chars_digest(chars),
+    )
+
+
+def _ready(key: _Key) -> ArticleFont | None:
+    return _cached(key) or _load(key)
+
+
+def schedule_build(article, *, epoch: int | None = None, chars: set[str] | None = None) -> bool:
+    """Start a background build of the article's font unless it exists or is under way.
+
+    The characters are read here, in the caller's thread: the builder never touches the
+    database. Returns True when a build was started.
+    """
+    chars = protected_chars(article) if chars is None else chars
+    if not chars:
+        return False
+    key = _key(article, chars, epoch)
+    if _ready(key) is not None:
+        return False
+    with _pending_lock:
+        if key in _pending:
+            return False
+        future = _executor.submit(_build_if_missing, key, chars)
+        _pending[key] = future
+    future.add_done_callback(lambda _done, key=key: _forget_pending(key))
+    return True
+
+
+def _forget_pending(key: _Key) -> None:
+    with _pending_lock:
+        _pending.pop(key, None)
+
+
+def _build_if_missing(key: _Key, chars: set[str]) -> ArticleFont:
+    # Another process may have written it while this build waited in the queue.
+    return _ready(key) or _build(key, chars)
+
+
+def font_for(article, *, schedule: bool = True) -> ArticleFont | None:
+    """The ready font of the article for the current epoch, or None (a build is then started).
+
+    Never builds in the calling thread: a request gets a font only once it is on disk.
+    """
+    chars = protected_chars(article)
+    if not chars:
+        return None
+    key = _key(article, chars, None)
+    font = _ready(key)
+    if font is None and schedule:
+        schedule_build(article, chars=chars)
+    return font
+
+
+def wait_for_builds(timeout: float = 60) -> None:
+    """Block until the background builds started so far are done (tests, the demo)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _pending_lock:
+            futures = list(_pending.values())
+        if not futures:
+            return
+        for future in futures:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(futures)} font builds still running after {timeout}s")
+            future.result(timeout=remaining)
+
+
+def build_font(article, epoch: int | None = None) -> ArticleFont:
+    """Build (or rebuild) the article's font for `epoch` (default: now), in this thread."""
+    chars = protected_chars(article)
+    return _build(_key(article, chars, epoch), chars)
+
+
+def build_missing_fonts(*, epoch: int | None = None, progress: bool = False) -> int:
+    """Build the fonts that are missing for every published article; prune old epochs.
+
+    Returns how many fonts were built.
+    """
+    from fanwen.library.models import Article
+
+    epoch = current_epoch() if epoch is None else epoch
+    articles = Article.objects.published().prefetch_related("pieces").order_by("pk")
+    total = articles.count()
+    built = 0
+    for index, article in enumerate(articles.iterator(chunk_size=200), 1):
+        chars = protected_chars(article)
+        if chars:
+            key = _key(article, chars, epoch)
+            if _ready(key) is None:
+                _build(key, chars)
+                built += 1
+        if progress and (index % 100 == 0 or index == total):
+            print(f"fonts: {index}/{total} articles, {built} built", flush=True)
+    prune_fonts(current_epoch())
+    return built
+
+
+def prune_fonts(epoch: int) -> int:
+    """Delete obfuscated fonts and maps older than KEEP_EPOCHS before `epoch`, and clean
+    fonts no build has used for as long. Returns how many epoch folders went."""
+    root = font_dir()
+    removed = 0
+    for kind in ("obf", "maps"):
+        folder = root / kind
+        if not folder.is_dir():
+            continue
+        for child in folder.iterdir():
+            if child.is_dir() and child.name.isdigit() and int(child.name) < epoch - KEEP_EPOCHS:
+                shutil.rmtree(child, ignore_errors=True)
+                removed += kind == "obf"
+    clean = root / "clean"
+    if clean.is_dir():
+        max_age = (KEEP_EPOCHS + 1) * max(1, int(settings.FANWEN_FONT_ROTATION_HOURS)) * 3600
+        cutoff = time.time() - max_age
+        for path in clean.glob("*.woff2"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+    return removed
+
+
+def font_face_css(font: ArticleFont, *, clean: bool) -> str:
+    """The @font-face rule of the clean or the obfuscated font."""
+    family, url = (font.clean_family, font.clean_url) if clean else (font.family, font.url)
+    return (
+        f'@font-face{{font-family:"{family}";src:url("{url}") format("woff2");'
+        "font-display:block;font-style:normal;font-weight:400}"
+    )
+
+
+def bench_build(article) -> dict:
+    """Timings and sizes of one article's font build, cold (base font load) when first called."""
+    started = time.perf_counter()
+    cold = _base is None
+    base_font()
+    loaded = time.perf_counter()
+    chars = protected_chars(article)
+    font = _build(_key(article, chars, None), chars, rebuild_clean=True)
+    done = time.perf_counter()
+    key = _key(article, chars, font.epoch)
+    root = font_dir()
+    return {
+        "article_id": article.pk,
+        "distinct_chars": len(chars),
+        "mapped_chars": len(font.mapping),
+        "base_load_s": round(loaded - started, 3) if cold else 0.0,
+        "build_s": round(done - loaded, 3),
+        "obfuscated_bytes": (root / "obf" / str(key.epoch) / f"{key.token}.woff2").stat().st_size,
+        "clean_bytes": (root / "clean" / f"{key.clean_token}.woff2").stat().st_size,
+    }

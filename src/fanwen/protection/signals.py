@@ -1,0 +1,37 @@
+"""A published article gets its font built in the background once its save is committed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from fanwen.library.models import Article
+
+
+@receiver(post_save, sender=Article, dispatch_uid="fanwen_protection_font_build")
+def schedule_font_build(sender, instance: Article, **kwargs) -> None:
+    if settings.FANWEN_PROTECTION != "font" or instance.status != Article.Status.PUBLISHED:
+        return
+    article_id = instance.pk
+
+    def build() -> None:
+        from fanwen.protection.fonts import schedule_build
+
+        # Read again after the commit: the pieces saved in the same transaction count too.
+        article = Article.objects.filter(pk=article_id).first()
+        if article is not None and article.status == Article.Status.PUBLISHED:
+            schedule_build(article)
+
+    transaction.on_commit(build)
+
+
+@receiver(setting_changed, dispatch_uid="fanwen_protection_font_settings")
+def forget_fonts(*, setting: str, **kwargs) -> None:
+    # Remembered fonts point at files of the old directory or key.
+    if setting in {"FANWEN_FONT_DIR", "VAR_DIR", "SECRET_KEY", "FANWEN_FONT_ROTATION_HOURS"}:
+        from fanwen.protection.fonts import forget_cache
+
+        forget_cache()

@@ -1,0 +1,427 @@
+"""The font protection level: rebuilt, remapped fonts that draw exactly what the clean font draws."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from fontTools.pens.recordingPen import RecordingPen
+from fontTools.ttLib import TTFont
+
+from fanwen.library.demo.loader import demo_files
+from fanwen.library.importer import parse_file
+from fanwen.library.models import Article, Piece
+from fanwen.library.tests.factories import make_article, make_category
+from fanwen.protection import fonts
+from fanwen.protection.jobs import build_fonts_job
+
+LIMIT_BYTES = 220 * 1024
+
+
+@pytest.fixture(autouse=True)
+def font_root(settings, tmp_path) -> Path:
+    settings.FANWEN_FONT_DIR = str(tmp_path / "fonts")
+    settings.FANWEN_PROTECTION = "font"
+    yield tmp_path / "fonts"
+    fonts.wait_for_builds()
+
+
+@pytest.fixture
+def category(db):
+    return make_category("工作总结", "zongjie", position=1)
+
+
+def article_from_demo(category, paths: list[Path], title: str = "长篇测试范文") -> Article:
+    """An article whose pieces are the pieces of real demo files, as the importer parses them."""
+    article = Article.objects.create(
+        category=category, title=title, status=Article.Status.PUBLISHED
+    )
+    article.publish()
+    article.save()
+    position = 0
+    for path in paths:
+        for parsed in parse_file(path).pieces:
+            position += 1
+            Piece.objects.create(
+                article=article, position=position, title=parsed.title, blocks=parsed.blocks
+            )
+    return article
+
+
+def demo_paths_with_at_least(distinct: int) -> list[Path]:
+    """The first demo files (in their stable order) whose paragraphs have `distinct` chars."""
+    chars: set[str] = set()
+    chosen = []
+    for _slug, path in demo_files():
+        chosen.append(path)
+        for piece in parse_file(path).pieces:
+            chars.update("".join(b["text"] for b in piece.blocks if b["kind"] == "p"))
+        if len(chars) >= distinct:
+            return chosen
+    raise AssertionError("the demo files have fewer distinct characters than asked")
+
+
+def five_piece_demo() -> Path:
+    return next(p for _s, p in demo_files() if len(parse_file(p).pieces) == 5)
+
+
+def file_of(root: Path, url: str) -> Path:
+    path = fonts.font_path(url.rsplit("/", 1)[1].removesuffix(".woff2"))
+    assert path is not None and path.is_relative_to(root)
+    return path
+
+
+def load(root: Path, url: str) -> TTFont:
+    return TTFont(io.BytesIO(file_of(root, url).read_bytes()))
+
+
+def outline(glyph_set, glyph_name: str) -> list:
+    """The pen operations a glyph draws (what a rasteriser gets), hints aside.
+
+    Straight lines through collinear points count as one line: the charstring encoder merges
+    them (the base font has a few such redundant points), the shape is the same.
+    """
+    pen = RecordingPen()
+    glyph_set[glyph_name].draw(pen)
+    merged: list = []
+    for op, args in pen.value:
+        if op == "lineTo" and len(merged) >= 2 and merged[-1][0] == "lineTo":
+            (x0, y0), (x1, y1), (x2, y2) = merged[-2][1][-1], merged[-1][1][0], args[0]
+            cross = (x1 - x0) * (y2 - y1) - (y1 - y0) * (x2 - x1)
+            same_way = (x1 - x0) * (x2 - x1) + (y1 - y0) * (y2 - y1) >= 0
+            if cross == 0 and same_way:
+                merged[-1] = (op, args)
+                continue
+        merged.append((op, args))
+    return merged
+
+
+def test_protected_chars_are_the_body_paragraphs_only(category):
+    article = make_article(category, pieces=2, intro="导语里的字")
+    chars = fonts.protected_chars(article)
+    assert "开" in chars and "台" in chars
+    # Titles and headings (一、主要做法 …) are not protected: 做/法 appear only there.
+    assert "法" not in chars and "导" not in chars
+
+
+def test_long_article_font_draws_the_base_glyphs_under_pua_code_points(category, font_root):
+    article = article_from_demo(category, demo_paths_with_at_least(1500))
+    chars = fonts.protected_chars(article)
+    assert len(chars) >= 1500
+    font = fonts.build_font(article)
+    base = fonts.base_font()
+
+    obfuscated = load(font_root, font.url)
+    clean = load(font_root, font.clean_url)
+    size = file_of(font_root, font.url).stat().st_size
+    print(
+        f"\n{len(chars)} distinct chars: obfuscated WOFF2 {size} bytes, clean "
+        f"{file_of(font_root, font.clean_url).stat().st_size} bytes"
+    )
+    assert size <= LIMIT_BYTES
+
+    # Every drawable char but the blanks is remapped, each to its own PUA code point.
+    drawable = {c for c in chars if ord(c) in base.cmap}
+    assert set(font.mapping) == {c for c in drawable if not c.isspace()}
+    assert all(0xE000 <= ord(pua) <= 0xF8FF for pua in font.mapping.values())
+    assert len(set(font.mapping.values())) == len(font.mapping)
+
+    obf_cmap = obfuscated.getBestCmap()
+    clean_cmap = clean.getBestCmap()
+    blanks = {ord(c) for c in drawable if c.isspace()}
+    assert set(obf_cmap) - blanks == {ord(p) for p in font.mapping.values()}
+    assert set(clean_cmap) == {ord(c) for c in drawable}
+    hmtx = base.font["hmtx"]
+    obf_glyphs, clean_glyphs = obfuscated.getGlyphSet(), clean.getGlyphSet()
+    assert "CFF " in obfuscated and "glyf" not in obfuscated
+    for real, pua in font.mapping.items():
+        base_glyph = base.cmap[ord(real)]
+        drawn = outline(obf_glyphs, obf_cmap[ord(pua)])
+        assert drawn == outline(base.glyph_set, base_glyph), real
+        assert drawn == outline(clean_glyphs, clean_cmap[ord(real)]), real
+        assert obfuscated["hmtx"][obf_cmap[ord(pua)]] == hmtx[base_glyph]
+        assert obf_glyphs[obf_cmap[ord(pua)]].width == hmtx[base_glyph][0]
+
+    # Glyph names are random: no CID, no uniXXXX, none of the base font's names.
+    base_names = set(base.font.getGlyphOrder())
+    for name in obfuscated.getGlyphOrder()[1:]:
+        assert not name.lower().startswith(("cid", "uni", "glyph")), name
+        assert name not in base_names
+    # Glyph order is not the order of the chars or of the base font.
+    by_base = {obf_cmap[ord(pua)]: base.cmap[ord(real)] for real, pua in font.mapping.items()}
+    sequence = [by_base[name] for name in obfuscated.getGlyphOrder()[1:] if name in by_base]
+    assert sequence != sorted(sequence)
+
+    # Renamed: nothing in the name table speaks of the base font.
+    names = [record.toUnicode() for record in obfuscated["name"].names]
+    assert not any("Noto" in text or "Source Han" in text for text in names)
+    assert obfuscated["name"].getDebugName(1) == font.family
+
+
+def test_obfuscate_swaps_mapped_chars_and_keeps_the_rest(category):
+    article = make_article(category, pieces=1)
+    font = fonts.build_font(article)
+    text = "成立工作小组，明确分工 😀"
+    hidden = font.obfuscate(text)
+    assert len(hidden) == len(text)
+    assert "成" not in hidden and "，" not in hidden
+    assert hidden.endswith(" 😀")  # blanks and chars the base font lacks stay as they are
+    assert all(unicodedata.category(c) == "Co" for c in hidden[:11])
+
+
+def test_same_key_builds_the_same_font_and_map_in_any_process(category, font_root, settings):
+    article = make_article(category, pieces=2)
+    first = fonts.build_font(article, epoch=100)
+    obf_bytes = file_of(font_root, first.url).read_bytes()
+    file_of(font_root, first.clean_url).unlink()
+    fonts.forget_cache()
+    second = fonts.build_font(article, epoch=100)
+    assert second == first
+    assert second.mapping == first.mapping
+    assert file_of(font_root, second.url).read_bytes() == obf_bytes
+    assert file_of(font_root, second.clean_url).exists()
+
+    # Another secret key is another map: the map cannot be computed from the public id.
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789abcdef"
+    assert fonts.build_font(article, epoch=100).mapping != first.mapping
+
+
+def test_every_epoch_and_version_is_a_new_map_order_and_url(category, font_root):
+    article = make_article(category, pieces=3)
+    now, later = fonts.build_font(article, epoch=7), fonts.build_font(article, epoch=8)
+    assert now.url != later.url and now.family != later.family
+    assert now.mapping != later.mapping and set(now.mapping) == set(later.mapping)
+    assert now.clean_url == later.clean_url  # the clean font does not need to rotate
+
+    def outline_order(font: fonts.ArticleFont) -> list[tuple]:
+        tt = load(font_root, font.url)
+        glyph_set = tt.getGlyphSet()
+        return [str(outline(glyph_set, name)) for name in tt.getGlyphOrder()[1:]]
+
+    first, second = outline_order(now), outline_order(later)
+    assert sorted(first) == sorted(second) and first != second
+
+    article.content_version += 1
+    article.save()
+    newer = fonts.build_font(article, epoch=8)
+    assert newer.url != later.url and newer.clean_url != later.clean_url
+
+
+def test_font_for_reads_what_another_process_built(category, font_root):
+    article = make_article(category, pieces=1)
+    built = fonts.build_font(article)
+    fonts.forget_cache()
+    assert fonts.font_for(article, schedule=False) == built
+
+
+def test_font_for_never_builds_in_the_request_and_starts_one_build(category, monkeypatch):
+    article = make_article(category, pieces=2)
+    calls: list[int] = []
+    gate = threading.Event()
+    real_build = fonts._build
+
+    def slow_build(key, chars, **kwargs):
+        calls.append(key.article_id)
+        gate.wait(10)
+        return real_build(key, chars, **kwargs)
+
+    monkeypatch.setattr(fonts, "_build", slow_build)
+    assert fonts.font_for(article) is None
+    for _ in range(5):
+        assert fonts.font_for(article) is None
+    assert fonts.schedule_build(article) is False  # already under way
+    gate.set()
+    fonts.wait_for_builds(timeout=60)
+    assert calls == [article.pk]
+    font = fonts.font_for(article)
+    assert font is not None and font.mapping
+    assert fonts.font_for(article, schedule=False) is font  # from the process cache
+
+
+def test_editing_a_piece_without_a_new_version_gets_a_new_font(category):
+    article = make_article(category, pieces=1)
+    before = fonts.build_font(article)
+    piece = article.pieces.get()
+    piece.blocks = [*piece.blocks, {"kind": "p", "text": "新增一段鑫淼焱的文字。"}]
+    piece.save()
+    article = Article.objects.get(pk=article.pk)
+    assert fonts.font_for(article, schedule=False) is None
+    after = fonts.build_font(article)
+    assert "鑫" in after.mapping and after.url != before.url
+
+
+def test_publishing_schedules_a_build_after_commit(category, django_capture_on_commit_callbacks):
+    article = make_article(category, pieces=2, status=Article.Status.DRAFT)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        article.title = "草稿修改"
+        article.save()
+    assert callbacks == []  # drafts get no font
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        article.publish()
+        article.save()
+    assert len(callbacks) == 1
+    fonts.wait_for_builds(timeout=60)
+    assert fonts.font_for(article, schedule=False) is not None
+
+
+def test_font_view_serves_built_fonts_and_404s_anything_else(client, category, font_root):
+    article = make_article(category, pieces=1)
+    font = fonts.build_font(article)
+    for url in (font.url, font.clean_url):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "font/woff2"
+        assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert b"".join(response.streaming_content) == file_of(font_root, url).read_bytes()
+    epoch, token = font.url.rsplit("/", 1)[1].removesuffix(".woff2").split("-")
+    for url in (
+        f"/f/{epoch}-{'0' * 24}.woff2",  # well-formed, never built
+        f"/f/{int(epoch) + 1}-{token}.woff2",  # the token of another epoch
+        f"/f/c-{'f' * 24}.woff2",
+        f"/f/{epoch}-{token[:-1]}.woff2",
+        f"/f/{epoch}-{token}.json",
+        "/f/..%2Fsecret_key.woff2",
+        "/f/x-" + token + ".woff2",
+    ):
+        assert client.get(url).status_code == 404, url
+    # The maps sit in the font folder but no URL reaches them.
+    assert any((font_root / "maps").rglob("*.json"))
+
+
+def test_build_missing_fonts_builds_once_and_prunes_old_epochs(category, font_root):
+    published = make_article(category, pieces=1)
+    make_article(category, pieces=1, status=Article.Status.DRAFT)
+    epoch = fonts.current_epoch()
+    for old in (epoch - 5, epoch - 2):
+        (font_root / "obf" / str(old)).mkdir(parents=True)
+        (font_root / "maps" / str(old)).mkdir(parents=True)
+    stale_clean = font_root / "clean" / f"{'a' * 24}.woff2"
+    stale_clean.parent.mkdir(parents=True)
+    stale_clean.write_bytes(b"old")
+    os.utime(stale_clean, (time.time() - 10**8, time.time() - 10**8))
+
+    assert fonts.build_missing_fonts() == 1
+    assert fonts.build_missing_fonts() == 0
+    assert fonts.font_for(published, schedule=False) is not None
+    assert not (font_root / "obf" / str(epoch - 5)).exists()
+    assert not (font_root / "maps" / str(epoch - 5)).exists()
+    assert (font_root / "obf" / str(epoch - 2)).exists()
+    assert not stale_clean.exists()
+
+
+def test_command_and_worker_job(category, font_root, monkeypatch, capsys):
+    article = make_article(category, pieces=1)
+    call_command("build_fonts", article=article.pk, epoch=42)
+    assert list((font_root / "maps" / "42").glob("*.json"))
+    call_command("build_fonts", epoch=43)
+    assert "1 built" in capsys.readouterr().out
+
+    monkeypatch.setattr(fonts, "epoch_progress", lambda now=None: 0.5)
+    assert build_fonts_job() == {"current": 1}
+    monkeypatch.setattr(fonts, "epoch_progress", lambda now=None: 0.95)
+    assert build_fonts_job() == {"current": 0, "next": 1}
+    assert list((font_root / "maps" / str(fonts.current_epoch() + 1)).glob("*.json"))
+
+
+def test_font_face_rule(category):
+    font = fonts.build_font(make_article(category, pieces=1))
+    rule = fonts.font_face_css(font, clean=False)
+    assert f'font-family:"{font.family}"' in rule and f'url("{font.url}")' in rule
+    assert 'format("woff2")' in rule and "font-display:block" in rule
+    assert font.clean_url in fonts.font_face_css(font, clean=True)
+
+
+def test_bench_build_reports_time_and_size(category):
+    article = article_from_demo(category, [five_piece_demo()], title="五篇测试范文")
+    figures = fonts.bench_build(article)
+    print(f"\nbench {figures}")
+    assert figures["distinct_chars"] >= 300
+    assert 0 < figures["obfuscated_bytes"] <= LIMIT_BYTES
+    assert figures["build_s"] > 0
+
+
+# --- in the browser ---------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+
+
+def paragraphs_page(font: fonts.ArticleFont, paragraphs: list[str], *, clean: bool) -> str:
+    from django.utils.html import escape
+
+    family = font.clean_family if clean else font.family
+    body = "".join(f"<p>{escape(text)}</p>" for text in paragraphs)
+    return (
+        "<!doctype html><html lang=zh-CN><head><meta charset=utf-8><style>"
+        + fonts.font_face_css(font, clean=clean)
+        + "body{margin:0;background:#fff;color:#222}"
+        + f'.piece{{width:372px;padding:12px}}.piece p{{font:17px/1.8 "{family}",sans-serif;'
+        + f"margin:0 0 10px;text-indent:2em;{fonts.PARAGRAPH_STYLE}}}"
+        + f"</style></head><body><div class=piece>{body}</div></body></html>"
+    )
+
+
+@pytest.mark.browser
+def test_obfuscated_paragraphs_look_exactly_like_the_clean_ones(live_server, category):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make system-deps)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from PIL import Image, ImageChops
+    from playwright.sync_api import sync_playwright
+
+    article = article_from_demo(category, [five_piece_demo()], title="五篇测试范文")
+    font = fonts.build_font(article)
+    paragraphs = [
+        block["text"]
+        for piece in article.pieces.all()[:2]
+        for block in piece.blocks
+        if block["kind"] == "p"
+    ]
+    assert len(paragraphs) >= 6
+    ARTIFACTS.mkdir(exist_ok=True)
+    shots = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for name, clean in (("clean", True), ("obfuscated", False)):
+                page = browser.new_page(viewport={"width": 420, "height": 800}, locale="zh-CN")
+                # Same origin as the font view, so the fonts load as they do on the site.
+                page.goto(live_server.url + "/robots.txt")
+                shown = paragraphs if clean else [font.obfuscate(t) for t in paragraphs]
+                page.set_content(paragraphs_page(font, shown, clean=clean))
+                family = font.clean_family if clean else font.family
+                loaded = page.evaluate(
+                    'f => document.fonts.load(`17px "${f}"`).then(fs => fs.length)', family
+                )
+                assert loaded == 1, f"the {name} font did not load"
+                page.evaluate("document.fonts.ready")
+                text = page.evaluate("document.querySelector('.piece').textContent")
+                if not clean:
+                    assert not any(original in text for original in paragraphs)
+                    assert not set(text) & set(font.mapping)
+                else:
+                    assert all(original in text for original in paragraphs)
+                path = ARTIFACTS / f"font-{name}.png"
+                page.screenshot(path=str(path), full_page=True)
+                shots[name] = Image.open(path).convert("RGB")
+                page.close()
+        finally:
+            browser.close()
+
+    clean_shot, obfuscated_shot = shots["clean"], shots["obfuscated"]
+    assert clean_shot.size == obfuscated_shot.size
+    diff = ImageChops.difference(clean_shot, obfuscated_shot).convert("L")
+    differing = sum(diff.point(lambda v: 255 if v else 0).histogram()[255:])
+    total = clean_shot.width * clean_shot.height
+    # Ink on the page: the comparison would be empty if the text had not been drawn.
+    inked = sum(clean_shot.convert("L").point(lambda v: 255 if v < 128 else 0).histogram()[255:])
+    print(f"\n{differing} of {total} pixels differ ({differing / total:.4%}); {inked} dark pixels")
+    assert inked > total * 0.02
+    assert differing <= total * 0.001

@@ -1,0 +1,260 @@
+"""Page rate limits: per IP and per signed visitor, on the Django path and the WSGI fast path."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+
+from fanwen.accounts.models import Visitor
+from fanwen.accounts.visitors import set_visitor_cookie
+from fanwen.library import fastpath, viewcount
+from fanwen.library.tests.factories import *  # noqa: F403  (the reading pages' test data)
+from fanwen.protection import crawlers
+from fanwen.protection.pagelimit import limited_wsgi_response, page_limited
+
+from .test_crawlers import BAIDU_HOST, BAIDU_IP, BAIDU_UA, PERSON_UA, FakeDNS
+
+WINDOW = 3600
+TOO_MANY_TEXT = "访问过于频繁，请稍后再试"
+
+
+@pytest.fixture(autouse=True)
+def limits(settings):
+    """Limits start off; each test turns on the ones it is about."""
+    cache.clear()
+    settings.FANWEN_PAGE_RATE_WINDOW = WINDOW
+    settings.FANWEN_PAGE_RATE_LIMIT = 0
+    settings.FANWEN_PAGE_IP_RATE_LIMIT = 0
+    settings.FANWEN_CRAWLER_VERIFY = True
+    # The js level caches an article page on its first view (the font level waits for a font).
+    settings.FANWEN_PROTECTION = "js"
+    yield settings
+    cache.clear()
+
+
+@pytest.fixture
+def dns(monkeypatch) -> FakeDNS:
+    fake = FakeDNS()
+    fake.ptr[BAIDU_IP] = BAIDU_HOST
+    fake.addresses[BAIDU_HOST] = {BAIDU_IP}
+    monkeypatch.setattr(crawlers, "reverse_dns", fake.reverse)
+    monkeypatch.setattr(crawlers, "forward_dns", fake.forward)
+    return fake
+
+
+def signed_visitor_cookie(visitor: Visitor) -> str:
+    response = HttpResponse()
+    set_visitor_cookie(response, visitor)
+    return response.cookies["fw_visitor"].value
+
+
+def assert_too_many(response) -> None:
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= WINDOW
+    assert "no-store" in response["Cache-Control"]
+    assert TOO_MANY_TEXT in response.content.decode()
+
+
+# --- page_limited ---
+
+
+def test_an_ip_over_its_limit_is_told_when_to_come_back(limits):
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 3
+    answers = [page_limited("198.51.100.1", None, PERSON_UA) for _ in range(4)]
+    assert answers[:3] == [None, None, None]
+    assert 1 <= answers[3] <= WINDOW
+    # Another IP has its own count.
+    assert page_limited("198.51.100.2", None, PERSON_UA) is None
+
+
+def test_a_visitor_is_counted_across_ips(limits):
+    limits.FANWEN_PAGE_RATE_LIMIT = 2
+    visitor_id = str(uuid.uuid4())
+    assert page_limited("198.51.100.1", visitor_id, PERSON_UA) is None
+    assert page_limited("198.51.100.2", visitor_id, PERSON_UA) is None
+    assert page_limited("198.51.100.3", visitor_id, PERSON_UA) is not None
+    assert page_limited("198.51.100.3", str(uuid.uuid4()), PERSON_UA) is None
+
+
+def test_zero_turns_the_limits_off(limits):
+    limits.FANWEN_PAGE_RATE_LIMIT = 0
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 0
+    assert all(page_limited("198.51.100.1", "v1", PERSON_UA) is None for _ in range(500))
+
+
+def test_only_a_request_over_the_limit_asks_whether_it_is_a_crawler(limits, dns):
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 2
+    assert page_limited(BAIDU_IP, None, BAIDU_UA) is None
+    assert page_limited(BAIDU_IP, None, BAIDU_UA) is None
+    assert dns.reverse_calls == []
+    assert page_limited(BAIDU_IP, None, BAIDU_UA) is None
+    assert page_limited(BAIDU_IP, None, BAIDU_UA) is None
+    assert dns.reverse_calls == [BAIDU_IP]  # asked once, then cached
+
+
+def test_a_false_crawler_claim_over_the_limit_is_refused(limits, dns):
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 1
+    assert page_limited("203.0.113.7", None, BAIDU_UA) is None
+    assert page_limited("203.0.113.7", None, BAIDU_UA) is not None
+
+
+# --- the Django path (middleware) ---
+
+
+@pytest.mark.django_db
+def test_a_reader_over_the_ip_limit_gets_429_on_every_reading_page(client, limits, article):
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 3
+    for url in ("/", "/c/nianzhong/", article.get_absolute_url()):
+        assert client.get(url).status_code == 200
+    for url in ("/", "/c/nianzhong/", article.get_absolute_url()):
+        assert_too_many(client.get(url))
+
+
+@pytest.mark.django_db
+def test_other_paths_are_not_counted(client, limits, article):
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 1
+    for _ in range(3):
+        assert client.get("/robots.txt").status_code == 200
+        assert client.get(f"/a/{article.pk}/access.json").status_code == 200
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_signed_visitor_over_its_limit_gets_429_from_any_ip(limits, article):
+    limits.FANWEN_PAGE_RATE_LIMIT = 2
+    browser = Client()
+    browser.cookies["fw_visitor"] = signed_visitor_cookie(Visitor.objects.create())
+    assert browser.get("/", REMOTE_ADDR="198.51.100.1").status_code == 200
+    assert browser.get("/", REMOTE_ADDR="198.51.100.2").status_code == 200
+    assert_too_many(browser.get("/", REMOTE_ADDR="198.51.100.3"))
+
+
+@pytest.mark.django_db
+def test_an_unsigned_visitor_cookie_is_no_visitor(limits, article):
+    limits.FANWEN_PAGE_RATE_LIMIT = 2
+    browser = Client()
+    browser.cookies["fw_visitor"] = str(Visitor.objects.create().pk)
+    assert all(browser.get("/").status_code == 200 for _ in range(4))
+
+
+@pytest.mark.django_db
+def test_staff_are_never_limited_but_other_users_are(
+    limits, article, admin_client, django_user_model
+):
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 1
+    assert all(admin_client.get("/").status_code == 200 for _ in range(3))
+    reader = Client()
+    reader.force_login(django_user_model.objects.create_user("reader", password="x-secret-9"))
+    assert_too_many(reader.get("/"))
+
+
+@pytest.mark.django_db
+def test_a_verified_crawler_over_the_limit_reads_on(client, limits, dns, article):
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 1
+    for _ in range(3):
+        response = client.get("/", REMOTE_ADDR=BAIDU_IP, HTTP_USER_AGENT=BAIDU_UA)
+        assert response.status_code == 200
+    # The same claim from an address Baidu does not own is refused.
+    client.get("/", REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=BAIDU_UA)
+    assert_too_many(client.get("/", REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=BAIDU_UA))
+
+
+# --- the WSGI fast path ---
+
+
+class Django:
+    """Django's application as the fast path sees it: records whether it was reached."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        start_response("418 I'm a teapot", [])
+        return [b"django"]
+
+
+def call(app, environ: dict) -> tuple[int, dict, bytes]:
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
+
+    body = b"".join(app(environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+def environ_for(path: str, **extra) -> dict:
+    return RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD="GET", **extra)
+
+
+@pytest.fixture
+def cached_url(client, article) -> str:
+    url = article.get_absolute_url()
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    return url
+
+
+def test_a_cached_page_over_the_limit_gets_429_before_django(limits, cached_url):
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 2
+    django = Django()
+    app = fastpath.wrap(django)
+    article_id = int(cached_url.split("/")[-1].split(".")[0])
+    views_before = viewcount.pending_views([article_id]).get(article_id, 0)
+    environ = environ_for(cached_url, REMOTE_ADDR="198.51.100.9")
+    assert [call(app, dict(environ))[0] for _ in range(2)] == [200, 200]
+    status, headers, body = call(app, dict(environ))
+    assert status == 429 and django.calls == 0
+    assert 1 <= int(headers["Retry-After"]) <= WINDOW
+    assert headers["Content-Length"] == str(len(body))
+    assert TOO_MANY_TEXT in body.decode()
+    # A refused page is not a read.
+    assert viewcount.pending_views([article_id]).get(article_id, 0) == views_before + 2
+
+
+def test_the_site_application_limits_cached_pages_of_a_signed_visitor(limits, cached_url):
+    from fanwen.wsgi import application
+
+    limits.FANWEN_PAGE_RATE_LIMIT = 2
+    cookie = "fw_visitor=" + signed_visitor_cookie(Visitor.objects.create())
+    statuses = [
+        call(
+            application, environ_for(cached_url, REMOTE_ADDR=f"198.51.100.{n}", HTTP_COOKIE=cookie)
+        )
+        for n in range(1, 4)
+    ]
+    assert [status for status, _, _ in statuses] == [200, 200, 429]
+    assert statuses[0][1]["X-Page-Cache"] == "hit"
+    assert TOO_MANY_TEXT in statuses[2][2].decode()
+
+
+def test_a_verified_crawler_reads_cached_pages_over_the_limit(limits, dns, cached_url):
+    from fanwen.wsgi import application
+
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 1
+    crawler = environ_for(cached_url, REMOTE_ADDR=BAIDU_IP, HTTP_USER_AGENT=BAIDU_UA)
+    assert [call(application, dict(crawler))[0] for _ in range(3)] == [200, 200, 200]
+    person = environ_for(cached_url, REMOTE_ADDR=BAIDU_IP, HTTP_USER_AGENT=PERSON_UA)
+    assert call(application, person)[0] == 429
+
+
+def test_the_fast_path_with_limits_off_serves_everything(limits, cached_url):
+    app = fastpath.wrap(Django())
+    environ = environ_for(cached_url, REMOTE_ADDR="198.51.100.9")
+    assert all(call(app, dict(environ))[0] == 200 for _ in range(50))
+
+
+def test_the_wsgi_check_leaves_sessions_and_other_requests_to_django(limits):
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 1
+    limited_wsgi_response(environ_for("/"))
+    assert limited_wsgi_response(environ_for("/")) is not None
+    assert limited_wsgi_response(environ_for("/", HTTP_COOKIE="sessionid=abc")) is None
+    assert limited_wsgi_response(environ_for("/robots.txt")) is None
+    post = environ_for("/")
+    post["REQUEST_METHOD"] = "POST"
+    assert limited_wsgi_response(post) is None
