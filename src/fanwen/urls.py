@@ -30,6 +30,8 @@ urlpatterns = [
     path("staff/", include("fanwen.protection.staff_urls")),
     # Per-reader state of a cached article page; before the library routes, which own /a/.
     path("a/<int:article_id>/access.json", article_access, name="article-access"),
+    # The clean text and the DOCX, for readers with the right.
+    path("", include("fanwen.protection.reader_urls")),
     path("", include("fanwen.protection.urls")),
     path("", include("fanwen.library.urls")),
 ]

@@ -15,6 +15,8 @@ from fanwen.library import listings, pagecache, viewcount
 from fanwen.library.catalog import category_tree
 from fanwen.library.context_processors import absolute_url
 from fanwen.library.models import Article, Category, Piece
+from fanwen.protection import render as render_protection
+from fanwen.protection.offers import paywall_config, paywall_offers
 
 DESCRIPTION_CHARS = 120
 
@@ -116,19 +118,31 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 def article(request: HttpRequest, article_id: int) -> HttpResponse:
     staff = _is_staff(request)
-    key = _page_key(request, f"a:{article_id}")
-    body, gen = (None, 0) if staff else pagecache.lookup(key)
-    if body is not None:
-        viewcount.record_view(article_id)
-        return _cached_html(body)
+    if not staff and not render_protection.may_differ(request):
+        # The reader everyone is: the anonymous variant straight from the cache.
+        key = _page_key(request, f"a:{article_id}:{render_protection.anonymous_cache_name()}")
+        body, _ = pagecache.lookup(key)
+        if body is not None:
+            viewcount.record_view(article_id)
+            return _cached_html(body)
     # Ids past a 64-bit integer would make the database driver raise instead of finding nothing.
     item = Article.objects.filter(pk=article_id).first() if article_id < 2**63 else None
     if item is None or not (item.is_public or staff):
         raise Http404("文章不存在或未发布")
-    response = render(request, "library/article.html", _article_context(request, item, staff))
+    rendering = render_protection.rendering_for(request, item, staff=staff)
+    cacheable = item.is_public and not staff and rendering.cache_name is not None
+    key, gen = "", 0
+    if cacheable:
+        key = _page_key(request, f"a:{article_id}:{rendering.cache_name}")
+        body, gen = pagecache.lookup(key)
+        if body is not None:
+            viewcount.record_view(article_id)
+            return _cached_html(body)
+    context = _article_context(request, item, staff, rendering)
+    response = render(request, "library/article.html", context)
     if item.is_public:
         viewcount.record_view(item.pk)
-        if not staff:
+        if cacheable:
             pagecache.store(key, response.content, gen, pagecache.page_seconds())
             response["X-Page-Cache"] = "miss"
     return response
@@ -139,6 +153,7 @@ class Section:
     """One piece as the article page shows it."""
 
     anchor: str
+    position: int
     label: str
     heading: str
     show_label: bool
@@ -146,7 +161,9 @@ class Section:
     note: str
 
 
-def _sections(item: Article, pieces: list[Piece]) -> list[Section]:
+def _sections(
+    item: Article, pieces: list[Piece], rendering: render_protection.Rendering
+) -> list[Section]:
     labels = {p.pk: p.label for p in pieces}
     sections = []
     for p in pieces:
@@ -158,8 +175,14 @@ def _sections(item: Article, pieces: list[Piece]) -> list[Section]:
         # A lone untitled piece needs no heading: the page title already says it.
         heading = p.title or ("" if len(pieces) == 1 else f"{item.title}{p.label}")
         show_label = len(pieces) > 1 and p.label not in heading
-        blocks = [b for b in p.blocks if isinstance(b, dict) and b.get("text")]
-        sections.append(Section(p.anchor, p.label, heading, show_label, blocks, note))
+        blocks = [
+            {"kind": b.get("kind"), "text": rendering.obfuscate(b["text"])}
+            if b.get("kind") == "p"
+            else b
+            for b in p.blocks
+            if isinstance(b, dict) and b.get("text")
+        ]
+        sections.append(Section(p.anchor, p.position, p.label, heading, show_label, blocks, note))
     return sections
 
 
@@ -171,7 +194,9 @@ def _first_text(pieces: list[Piece]) -> str:
     return ""
 
 
-def _article_context(request: HttpRequest, item: Article, staff: bool) -> dict:
+def _article_context(
+    request: HttpRequest, item: Article, staff: bool, rendering: render_protection.Rendering
+) -> dict:
     tree = category_tree()
     if item.category_id not in tree.by_id:
         tree = category_tree(refresh=True)
@@ -183,11 +208,19 @@ def _article_context(request: HttpRequest, item: Article, staff: bool) -> dict:
         "article": item,
         "category": node,
         "trail": tree.ancestors(node),
-        "sections": _sections(item, pieces),
+        "sections": _sections(item, pieces, rendering),
+        "rendering": rendering,
+        "offers": paywall_offers(item),
+        "paywall_config": paywall_config(item),
         "related": listings.related(item),
         "staff_view": staff,
         "canonical_url": absolute_url(request, item.get_absolute_url()),
-        "meta_description": _description(item.intro or _first_text(pieces) or item.title),
+        # A protected page must not hand out its body text through the meta description.
+        "meta_description": _description(
+            item.intro
+            or (_first_text(pieces) if rendering.variant != "protected" else "")
+            or f"{item.display_title}，{node.name}范文，免费在线阅读。"
+        ),
     }
 
 

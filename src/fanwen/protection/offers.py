@@ -1,0 +1,70 @@
+"""The two offers of the paywall block, priced by the server for one article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+
+from fanwen.library.models import Article
+from fanwen.orders.models import Plan
+
+
+@dataclass(frozen=True)
+class Offer:
+    plan: str
+    letter: str
+    name: str
+    blurb: str
+    price_fen: int
+    list_price_fen: int
+
+    @property
+    def price(self) -> str:
+        return _yuan(self.price_fen)
+
+    @property
+    def list_price(self) -> str:
+        return _yuan(self.list_price_fen)
+
+    @property
+    def discounted(self) -> bool:
+        return self.list_price_fen > self.price_fen
+
+
+def _yuan(fen: int) -> str:
+    # 599 → "5.99", 1000 → "10": how the reference page writes prices.
+    yuan, cents = divmod(fen, 100)
+    return f"{yuan}" if cents == 0 else f"{yuan}.{cents:02d}".rstrip("0")
+
+
+BLURBS = {
+    Plan.Code.ARTICLE_COPY: ("a", "付费复制", "本篇全文可复制，可下载Word文档"),
+    Plan.Code.PASS_30D: ("b", "包月复制", "{days}天内全站文章随意复制、下载Word"),
+}
+
+
+def paywall_offers(article: Article) -> list[Offer]:
+    offers = []
+    plans = {p.code: p for p in Plan.objects.filter(code__in=list(BLURBS))}
+    for code, (letter, name, blurb) in BLURBS.items():
+        plan = plans.get(code)
+        if plan is None:
+            continue
+        price = plan.price_for(article)
+        blurb = blurb.format(days=plan.days or 30)
+        offers.append(Offer(code, letter, name, blurb, price.price_fen, price.list_price_fen))
+    return offers
+
+
+def paywall_config(article: Article) -> dict:
+    """What the paywall script needs; the same for every reader, so the page stays cacheable."""
+    return {
+        "article": article.pk,
+        "alipay": bool(settings.PAYMENT_ALIPAY_BACKEND),
+        "sandbox": settings.PAYMENT_WECHAT_BACKEND == "sandbox",
+        "text": reverse("paywall:clean-text", args=[article.pk]),
+        "orders": reverse("payments:create-order"),
+        "qr": reverse("paywall:qr"),
+    }
