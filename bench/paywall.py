@@ -38,8 +38,9 @@ django.setup()
 """
 
 
-def run_python(var_dir: Path, code: str) -> str:
+def run_python(var_dir: Path, code: str, **extra_env: str) -> str:
     env = {**os.environ, "FANWEN_VAR_DIR": str(var_dir), "FANWEN_SANDBOX_AUTO_NOTIFY": "0"}
+    env.update(extra_env)
     env.pop("DATABASE_URL", None)
     out = subprocess.run(
         [sys.executable, "-c", SETUP + code],
@@ -123,7 +124,7 @@ for piece in Piece.objects.order_by("pk"):
 article = Article.objects.create(category=article.category, title="字数很多的范文",
                                  status="draft")
 Piece.objects.create(article=article, position=1, title="",
-                     blocks=[{{"kind": "p", "text": t}} for t in paragraphs])
+                     blocks=[{"kind": "p", "text": t} for t in paragraphs])
 """
 
 PUBLISH = """
@@ -173,7 +174,8 @@ def main() -> None:
         pk, pieces, cookie = run_python(var_dir, BUYER).split(" ", 2)
         path = f"/a/{pk}.html"
 
-        server = Gunicorn(var_dir, args.workers, args.threads)
+        quiet = {"FANWEN_LOG_LEVEL": "WARNING"}
+        server = Gunicorn(var_dir, args.workers, args.threads, extra_env=quiet)
         try:
             entitled_body = urllib.request.urlopen(
                 urllib.request.Request(server.url + path, headers={"Cookie": cookie})
@@ -189,7 +191,8 @@ def main() -> None:
                 data = urllib.request.urlopen(request).read()
                 http_times.append((time.perf_counter() - t0) * 1000)
             assert data[:2] == b"PK"
-            publish_pk = run_python(var_dir, PUBLISH.format(pk=pk))
+            # Published by a process that builds no font: the server must not build it inline.
+            publish_pk = run_python(var_dir, PUBLISH.format(pk=pk), FANWEN_PROTECTION="js")
             t0 = time.perf_counter()
             first = urllib.request.urlopen(f"{server.url}/a/{publish_pk}.html").read()
             first_ms = (time.perf_counter() - t0) * 1000
@@ -255,7 +258,7 @@ def main() -> None:
             )
         print(
             f"   first page after publishing: {first_ms:.0f} ms, served '{first_variant}' "
-            f"(js level) while the font was built; protected {ready_after:.1f}s later"
+            f"while the font was built in the background; protected {ready_after:.1f}s later"
         )
     finally:
         if not os.environ.get("FANWEN_BENCH_KEEP"):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 import os
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 from PIL import Image, ImageChops
 
 from fanwen.exports.docx import docx_text
@@ -165,6 +168,17 @@ def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path
     copied = page.evaluate("navigator.clipboard.readText()")
     assert strip_marks(copied) == article_text(article)
     assert find_marks(copied)[0][0] == order.pk
+
+    # A leak: pasted into a plain text file, normalised, brought to the staff page.
+    leaked = tmp_path / "leak.txt"
+    leaked.write_text(copied, encoding="utf-8")
+    excerpt = unicodedata.normalize("NFKC", leaked.read_text(encoding="utf-8"))[200:600]
+    staff = Client()
+    staff.force_login(
+        get_user_model().objects.create_user("kefu", password="x" * 12, is_staff=True)
+    )
+    answer = staff.post("/staff/mark/", {"text": excerpt}).content.decode()
+    assert order.out_trade_no in answer
 
     try_to_copy(page)
     selected = page.evaluate("navigator.clipboard.readText()")

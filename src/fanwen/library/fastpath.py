@@ -19,7 +19,7 @@ from fanwen.library import pagecache, viewcount
 from fanwen.library.views import page_key
 from fanwen.protection.crawlers import claimed_crawler
 from fanwen.protection.pagelimit import limited_wsgi_response
-from fanwen.protection.render import anonymous_cache_name
+from fanwen.protection.render import anonymous_cache_name, clean_cache_name
 
 ARTICLE_PATH = re.compile(r"/a/([0-9]{1,18})\.html")
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -53,22 +53,26 @@ def wrap(app: WSGIApp) -> WSGIApp:
     visitor_cookie = settings.FANWEN_VISITOR_COOKIE + "="
     headers = _static_headers()
 
+    def cached_page(environ: dict, article_id: str, cookies: str) -> bytes | None:
+        # An entry exists only for a host Django accepted when it rendered the page.
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        if visitor_cookie in cookies:
+            # A buyer whose right Django found a moment ago gets the shared clean page.
+            name = clean_cache_name(cookies, int(article_id))
+            if name is None:
+                return None
+        else:
+            name = anonymous_cache_name()
+        key = page_key(environ["wsgi.url_scheme"], host, f"a:{article_id}:{name}")
+        return pagecache.lookup(key)[0]
+
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         cookies = environ.get("HTTP_COOKIE", "")
-        if (
-            environ.get("REQUEST_METHOD") == "GET"
-            and session_cookie not in cookies
-            # A buyer may have the right to the clean page: Django decides (render.py).
-            and visitor_cookie not in cookies
-        ):
+        if environ.get("REQUEST_METHOD") == "GET" and session_cookie not in cookies:
             match = ARTICLE_PATH.fullmatch(environ.get("PATH_INFO", ""))
             # A search crawler's claim is checked by Django; nobody else pays for that.
             if match and claimed_crawler(environ.get("HTTP_USER_AGENT", "")) is None:
-                # An entry exists only for a host Django accepted when it rendered the page.
-                host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-                name = f"a:{match[1]}:{anonymous_cache_name()}"
-                key = page_key(environ["wsgi.url_scheme"], host, name)
-                body, _ = pagecache.lookup(key)
+                body = cached_page(environ, match[1], cookies)
                 if body is not None:
                     limited = limited_wsgi_response(environ)
                     if limited is not None:

@@ -138,11 +138,12 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
         if body is not None:
             viewcount.record_view(article_id)
             return _cached_html(body)
+    rendering = rendering.resolved(item)
     context = _article_context(request, item, staff, rendering)
     response = render(request, "library/article.html", context)
     if item.is_public:
         viewcount.record_view(item.pk)
-        if cacheable:
+        if cacheable and rendering.cache_name is not None:
             pagecache.store(key, response.content, gen, pagecache.page_seconds())
             response["X-Page-Cache"] = "miss"
     return response

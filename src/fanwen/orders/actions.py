@@ -429,7 +429,12 @@ def do_complete_refund(
             order.refund_status = refund_status
             order.refunded_at = now
             order.save(update_fields=["status", "refund_status", "refunded_at"])
-            revoked = order.entitlements.filter(revoked_at__isnull=True).update(revoked_at=now)
+            # One save per row (an order grants one): receivers drop the holder's cached rights.
+            revoked = 0
+            for entitlement in order.entitlements.filter(revoked_at__isnull=True):
+                entitlement.revoked_at = now
+                entitlement.save(update_fields=["revoked_at"])
+                revoked += 1
             outcome = f"refunded, {revoked} entitlement(s) revoked"
             transaction.on_commit(lambda: order_refunded.send(sender=Order, order=order))
         else:

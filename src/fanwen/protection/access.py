@@ -7,15 +7,17 @@ is the clean text (clean.json, copy, DOCX). Every such endpoint asks `reader_rig
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from fanwen.accounts.visitors import current_visitor
+from fanwen.accounts.visitors import COOKIE_SALT, current_visitor
 from fanwen.library.models import Article
 from fanwen.orders.models import Entitlement
 from fanwen.protection.models import PassUse
@@ -45,11 +47,78 @@ def _user(request: HttpRequest) -> Any:
     return user if user is not None and user.is_authenticated else None
 
 
+# A right found is remembered this long, so a buyer's pages skip the database; rights change
+# through Entitlement saves, which drop the holder's entries (signals.py) — in this process or
+# everywhere with Redis; with a per-process cache another process may lag by this much.
+RIGHT_SECONDS = 30
+
+
+def _signed_visitor_id(request: HttpRequest) -> str | None:
+    value = request.COOKIES.get(settings.FANWEN_VISITOR_COOKIE)
+    return visitor_id_from_cookie(value) if value else None
+
+
+def visitor_id_from_cookie(value: str) -> str | None:
+    """The visitor id in a signed cookie value, or None; for callers without a request."""
+    carrier = HttpRequest()
+    carrier.COOKIES = {settings.FANWEN_VISITOR_COOKIE: value}
+    return carrier.get_signed_cookie(
+        settings.FANWEN_VISITOR_COOKIE,
+        default=None,
+        salt=COOKIE_SALT,
+        max_age=settings.FANWEN_VISITOR_COOKIE_DAYS * 86400,
+    )
+
+
+def _right_keys(holder: str, article_id: int) -> tuple[str, str]:
+    return f"fw:rg:{holder}", f"fw:right:{holder}:{article_id}"
+
+
+def forget_rights(holder: str) -> None:
+    """Drop every remembered right of `holder` ("v:<uuid>" or "u:<id>")."""
+    cache.set(f"fw:rg:{holder}", time.time_ns(), timeout=None)
+
+
+def remembered_right(holder: str, article_id: int) -> ReaderRight | None:
+    gen_key, key = _right_keys(holder, article_id)
+    got = cache.get_many([gen_key, key])
+    entry = got.get(key)
+    if entry is None or entry[0] != got.get(gen_key, 0):
+        return None
+    right = entry[1]
+    # A pass that ended since is no right, whatever was remembered.
+    if right.pass_until is not None and right.kind == "pass" and right.pass_until <= timezone.now():
+        return None
+    return right
+
+
+def _remember(holder: str, article_id: int, right: ReaderRight) -> None:
+    gen_key, key = _right_keys(holder, article_id)
+    cache.set(key, (cache.get(gen_key, 0), right), timeout=RIGHT_SECONDS)
+
+
 def reader_right(request: HttpRequest, article: Article) -> ReaderRight:
     """The reader's right to the clean text of `article` now: a bought article beats a pass."""
     user = _user(request)
     if user is not None and user.is_staff:
         return ReaderRight(True, kind="staff", holder=f"u:{user.pk}")
+    if user is None:
+        visitor_id = _signed_visitor_id(request)
+        if visitor_id is None:
+            return NO_RIGHT
+        holder = f"v:{visitor_id}"
+        remembered = remembered_right(holder, article.pk)
+        if remembered is not None:
+            return remembered
+        right = _right_from_database(request, None, article)
+        # Only rights are remembered: a reader who just paid must not wait for an entry to expire.
+        if right.allowed:
+            _remember(holder, article.pk, right)
+        return right
+    return _right_from_database(request, user, article)
+
+
+def _right_from_database(request: HttpRequest, user: Any, article: Article) -> ReaderRight:
     visitor = current_visitor(request)
     if visitor is None and user is None:
         return NO_RIGHT
@@ -92,8 +161,12 @@ def take_under_pass(right: ReaderRight, article: Article) -> bool:
     if cap <= 0:
         return True
     day = beijing_today()
+    taken_key = f"fw:pu:{right.holder}:{day.isoformat()}:{article.pk}"
+    if cache.get(taken_key):
+        return True
     uses = PassUse.objects.filter(holder=right.holder, day=day)
     if uses.filter(article=article).exists():
+        cache.set(taken_key, 1, timeout=3600)
         return True
     if uses.count() >= cap:
         return False
@@ -103,4 +176,5 @@ def take_under_pass(right: ReaderRight, article: Article) -> bool:
     except IntegrityError:
         # A parallel request of the same reader recorded it first: still one article.
         pass
+    cache.set(taken_key, 1, timeout=3600)
     return True

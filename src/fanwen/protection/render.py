@@ -13,9 +13,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.http.cookie import parse_cookie
 
 from fanwen.library.models import Article
-from fanwen.protection.access import reader_right, take_under_pass
+from fanwen.protection.access import (
+    reader_right,
+    remembered_right,
+    take_under_pass,
+    visitor_id_from_cookie,
+)
 from fanwen.protection.crawlers import claimed_crawler, request_is_verified_crawler
 from fanwen.protection.fonts import (
     PARAGRAPH_STYLE,
@@ -33,6 +39,15 @@ class Rendering:
     variant: str  # "clean" | "protected" | "open"
     cache_name: str | None  # suffix of the page-cache entry; None: render every time
     font: ArticleFont | None = None
+    # The clean variant looks its font up only when it has to be rendered (a cache miss).
+    font_pending: bool = False
+
+    def resolved(self, article: Article) -> Rendering:
+        """This rendering with its font looked up; uncached while the font is being built."""
+        if not self.font_pending:
+            return self
+        font = font_for(article)
+        return Rendering(self.variant, self.cache_name if font else None, font)
 
     @property
     def font_css(self) -> str:
@@ -55,6 +70,26 @@ def level() -> str:
 def anonymous_cache_name() -> str:
     """The variant a reader with no cookie and no crawler claim gets (used by the fast path)."""
     return "o" if level() == "js" else f"p{current_epoch()}"
+
+
+def clean_cache_name(cookie_header: str, article_id: int) -> str | None:
+    """The clean variant's cache name for a visitor whose right is remembered, else None.
+
+    For the WSGI fast path: no request object, no database; anything unsure goes to Django.
+    """
+    if level() == "js":
+        return None
+    value = parse_cookie(cookie_header).get(settings.FANWEN_VISITOR_COOKIE)
+    if not value:
+        return None
+    visitor_id = visitor_id_from_cookie(value)
+    if visitor_id is None:
+        return None
+    right = remembered_right(f"v:{visitor_id}", article_id)
+    # A pass counts articles a day: that bookkeeping stays on Django's path.
+    if right is None or right.kind != "article":
+        return None
+    return f"c{current_epoch()}"
 
 
 def may_differ(request: HttpRequest) -> bool:
@@ -80,9 +115,10 @@ def rendering_for(request: HttpRequest, article: Article, *, staff: bool) -> Ren
         right = reader_right(request, article)
         # A pass over its daily cap reads the page as everyone does.
         clean = right.allowed and take_under_pass(right, article)
-    font = font_for(article)
     if clean:
-        return Rendering("clean", f"c{epoch}" if font else None, font)
+        # Served from the page cache when there (views.article looks it up before rendering).
+        return Rendering("clean", f"c{epoch}", None, font_pending=True)
+    font = font_for(article)
     if font is None:
         # The font is being built off the request path; meanwhile the js level, uncached.
         return Rendering("open", None)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from fanwen.library.models import Article
+from fanwen.orders.models import Entitlement
 
 
 @receiver(post_save, sender=Article, dispatch_uid="fanwen_protection_font_build")
@@ -35,3 +36,15 @@ def forget_fonts(*, setting: str, **kwargs) -> None:
         from fanwen.protection.fonts import forget_cache
 
         forget_cache()
+
+
+@receiver(post_save, sender=Entitlement, dispatch_uid="fanwen_protection_forget_rights")
+@receiver(post_delete, sender=Entitlement, dispatch_uid="fanwen_protection_forget_rights_delete")
+def forget_holder_rights(sender, instance: Entitlement, **kwargs) -> None:
+    # A grant, a refund or a restore changes what the holder may take: drop what was remembered.
+    from fanwen.protection.access import forget_rights
+
+    if instance.visitor_id:
+        forget_rights(f"v:{instance.visitor_id}")
+    if instance.user_id:
+        forget_rights(f"u:{instance.user_id}")

@@ -248,3 +248,31 @@ def test_the_qr_code_is_drawn_only_for_payment_links():
     assert b"<svg" in ok.content
     assert Client().get("/qr.svg", {"d": "https://evil.example.com/"}).status_code == 400
     assert Client().get("/qr.svg", {"d": "weixin://" + "x" * 600}).status_code == 400
+
+
+def test_a_buyers_clean_page_comes_from_the_fast_path_until_the_right_changes(doc):
+    from fanwen.library import fastpath
+    from fanwen.library.tests.test_fastpath import Inner, call, environ_for
+
+    browser, visitor = reader()
+    order = buy(visitor, doc)
+    html = browser.get(doc.get_absolute_url()).content.decode()  # Django finds the right
+    assert 'data-variant="clean"' in html
+    cookie = "; ".join(f"{m.key}={m.coded_value}" for m in browser.cookies.values())
+    inner = Inner()
+    status, _, body = call(
+        fastpath.wrap(inner), environ_for(doc.get_absolute_url(), HTTP_COOKIE=cookie)
+    )
+    assert (status, inner.calls) == ("200 OK", 0)
+    assert body_texts(doc)[0] in body.decode()
+    # A refund drops the remembered right: the next page is Django's to decide.
+    order = do_refund(order, reason="测试退款")
+    do_complete_refund(order.out_refund_no, "SUCCESS")
+    status, _, _ = call(
+        fastpath.wrap(inner), environ_for(doc.get_absolute_url(), HTTP_COOKIE=cookie)
+    )
+    assert inner.calls == 1
+    # A forged cookie never reaches the clean page.
+    forged = cookie.replace(str(visitor.pk)[:8], "00000000")
+    call(fastpath.wrap(inner), environ_for(doc.get_absolute_url(), HTTP_COOKIE=forged))
+    assert inner.calls == 2

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from fanwen.library.demo.loader import EDITOR_USERNAME, ensure_editor, load_demo
 from fanwen.library.models import Article, Category
+from fanwen.protection import fonts
 
 
 class Command(BaseCommand):
@@ -41,6 +46,27 @@ class Command(BaseCommand):
         )
         if no_serve:
             return
+        self.start_font_builds()
         self.stdout.write(f"网站 site: http://{host}/  (Ctrl+C 停止 / to stop)")
         # No autoreloader: it would re-run this command (and reset the password) in a child.
         call_command("runserver", addr, use_reloader=False)
+
+    def start_font_builds(self) -> None:
+        """Queue the missing protection fonts beside the server; each page switches when ready."""
+        if settings.FANWEN_PROTECTION != "font":
+            return
+        # Publishing queued most of them already; the queue skips what is built or under way.
+        missing = [a for a in Article.objects.published() if fonts.font_for(a) is None]
+        if not missing:
+            return
+        self.stdout.write(
+            f"保护字体 protection fonts: {len(missing)} 篇在后台生成，完成前这些页面用 js 级保护 "
+            f"/ {len(missing)} building in the background (js level until each is ready)"
+        )
+
+        def report() -> None:
+            started = time.monotonic()
+            fonts.wait_for_builds(timeout=3600)
+            self.stdout.write(f"保护字体 fonts ready in {time.monotonic() - started:.0f}s")
+
+        threading.Thread(target=report, name="demo-fonts", daemon=True).start()
