@@ -233,3 +233,34 @@ def test_a_pass_unlocks_two_articles_on_a_phone(chromium, live_server, shop):
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     context.close()
+
+
+def test_a_phone_browser_pays_on_the_h5_page_and_comes_back_unlocked(chromium, live_server, shop):
+    from playwright.sync_api import expect
+
+    article = shop[2]
+    context = new_context(
+        chromium,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        user_agent=(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+        ),
+    )
+    page = context.new_page()
+    page.goto(live_server.url + article.get_absolute_url())
+    page.locator("#pw-download").click()
+    page.locator('#pw-modal .pw-offer[data-plan="article_copy"]').click()
+    # A phone browser leaves for the provider's H5 page (here the sandbox's) …
+    page.wait_for_url("**/sandbox/pay/**")
+    assert "沙箱" in page.content()
+    page.get_by_role("button", name="确认支付").click()
+    page.get_by_role("link", name="返回商户页面").click()
+    # … and the article, back again, waits for that order and unlocks itself.
+    page.wait_for_url(f"**{article.get_absolute_url()}")
+    expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
+    expect(page.locator("#pw-open")).to_be_visible()
+    context.close()

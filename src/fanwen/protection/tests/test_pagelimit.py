@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
@@ -184,7 +186,15 @@ def call(app, environ: dict) -> tuple[int, dict, bytes]:
     def start_response(status, headers):
         seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
 
-    body = b"".join(app(environ, start_response))
+    # The site's WSGI handler fires request_started/finished, whose close_old_connections
+    # would close the test's connection; Django's test client unhooks it the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(app(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return seen["status"], seen["headers"], body
 
 
