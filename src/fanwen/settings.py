@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "fanwen.payments",
     "fanwen.protection",
     "fanwen.exports",
+    "fanwen.search",
 ]
 
 MIDDLEWARE = [
@@ -300,3 +301,9 @@ FANWEN_PASS_DAILY_CAP = env_int("FANWEN_PASS_DAILY_CAP", 100)
 FANWEN_DOWNLOAD_URL_SECONDS = env_int("FANWEN_DOWNLOAD_URL_SECONDS", 300)
 # The buyer mark's key; empty derives one from SECRET_KEY.
 FANWEN_MARK_KEY = env("FANWEN_MARK_KEY")
+
+# --- Search (fanwen.search) ---
+SEARCH_BACKENDS = {
+    "default": {"BACKEND": "fanwen.search.backends.tantivy.TantivyBackend", "OPTIONS": {"path": ""}}
+}  # "" → VAR_DIR / "search" (read at use)
+FANWEN_SEARCH_USER_DICT = env("FANWEN_SEARCH_USER_DICT")  # "" → the bundled search/userdict.txt

@@ -28,6 +28,7 @@ urlpatterns = [
     path("pay/", include("fanwen.payments.urls")),
     path("sandbox/", include("fanwen.payments.sandbox.urls")),
     path("staff/", include("fanwen.protection.staff_urls")),
+    path("", include("fanwen.search.urls")),
     # Per-reader state of a cached article page; before the library routes, which own /a/.
     path("a/<int:article_id>/access.json", article_access, name="article-access"),
     # The clean text and the DOCX, for readers with the right.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import Truncator
 
+from fanwen import search
 from fanwen.library import listings, pagecache, viewcount
 from fanwen.library.catalog import category_tree
 from fanwen.library.context_processors import absolute_url
@@ -19,6 +21,7 @@ from fanwen.protection import render as render_protection
 from fanwen.protection.offers import paywall_config, paywall_offers
 
 DESCRIPTION_CHARS = 120
+log = logging.getLogger("fanwen.library")
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -187,6 +190,19 @@ def _sections(
     return sections
 
 
+def _similar(item: Article, limit: int = 6) -> list[Article]:
+    """Articles about the same things, by the search index (the page is cached, so this is rare)."""
+    try:
+        ids = search.related(item, limit=limit)
+    except Exception:
+        # The index is an aid here: a missing or broken one must not take the article down.
+        log.exception("related articles of %s: search failed", item.pk)
+        return []
+    found = Article.objects.published().filter(pk__in=ids)
+    by_id = {a.pk: a for a in found}
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def _first_text(pieces: list[Piece]) -> str:
     for p in pieces:
         for b in p.blocks:
@@ -214,6 +230,7 @@ def _article_context(
         "offers": paywall_offers(item),
         "paywall_config": paywall_config(item),
         "related": listings.related(item),
+        "similar": _similar(item),
         "staff_view": staff,
         "canonical_url": absolute_url(request, item.get_absolute_url()),
         # A protected page must not hand out its body text through the meta description.

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from fanwen import search
 from fanwen.library import pagecache
 from fanwen.library.actions import do_import_article
 from fanwen.library.importer import parse_file
@@ -106,6 +107,8 @@ def load_demo() -> DemoResult:
                 published_at=published_at,
                 view_count=Greatest("view_count", initial_views(source_key)),
             )
+            # update() sends no signal: the search index must learn the new date too.
+            search.index_article(article.pk)
         article.refresh_from_db()
         result.articles.append(article)
     pagecache.purge_all()

@@ -15,6 +15,7 @@ from django.db import close_old_connections, connection
 from fanwen.orders.management.commands._jobs import report
 from fanwen.payments import jobs as payment_jobs
 from fanwen.protection.jobs import build_fonts_job
+from fanwen.search.jobs import apply_outbox_job
 
 log = logging.getLogger("fanwen.payments.jobs")
 
@@ -30,6 +31,8 @@ JOBS: dict[str, Callable[[], Counter]] = {
     "compare_bill": payment_jobs.daily_compare_bill,
     # Protection fonts of new or edited articles, and the next rotation's ahead of time.
     "build_fonts": lambda: Counter(build_fonts_job()),
+    # Search outbox rows the after-commit pass left (a crash, a busy index).
+    "search_outbox": apply_outbox_job,
 }
 
 

@@ -1,0 +1,115 @@
+"""Full-text search of published articles: the facade the views and the library code use.
+
+    from fanwen import search
+    results = search.search("文明城市 总结", category_id=3, page=1)
+
+Writes never touch the index directly: they leave rows in the outbox (in the same
+transaction), and `apply_outbox()` brings the index up to date after the commit and in
+the worker. See fanwen.search.backends for the backends (SEARCH_BACKENDS).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+# How much of an article's first piece, besides its title, says what it is about.
+RELATED_TEXT_CHARS = 200
+
+if TYPE_CHECKING:
+    from fanwen.library.models import Article
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: int
+    title: str  # plain text
+    title_html: str  # escaped, hits wrapped in <mark>…</mark>
+    category_id: int
+    published_at: datetime | None
+    snippet_html: str  # ≤ 120 visible chars, escaped, hits in <mark>…</mark>, no spaces injected
+    score: float
+
+
+@dataclass(frozen=True)
+class Results:
+    query: str
+    total: int  # number of matching articles
+    page: int
+    per_page: int
+    hits: list[Hit]
+    elapsed_ms: float
+
+
+def search(
+    query: str, *, category_id: int | None = None, page: int = 1, per_page: int = 10
+) -> Results:
+    """Published articles matching `query`, best first; quotes make a phrase ("文明城市").
+
+    `category_id` keeps that category and its descendants. An empty query, or a page past
+    the end, gives no hits.
+    """
+    from fanwen.search.analysis import parse_query
+    from fanwen.search.backends import get_backend
+    from fanwen.search.highlight import highlight, snippet
+
+    started = time.perf_counter()
+    page, per_page = max(1, page), max(1, per_page)
+    parsed = parse_query(query or "")
+    total, hits = 0, []
+    if parsed:
+        total, found = get_backend().search(
+            parsed,
+            category_id=category_id,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+            now=datetime.now(UTC),
+        )
+        hits = [
+            Hit(
+                article_id=f.article_id,
+                title=f.title,
+                title_html=highlight(f.title, parsed.highlight),
+                category_id=f.category_id,
+                published_at=f.published_at,
+                snippet_html=snippet(f.text, parsed.highlight),
+                score=f.score,
+            )
+            for f in found
+        ]
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return Results(query, total, page, per_page, hits, elapsed_ms)
+
+
+def related(article: Article, limit: int = 8) -> list[int]:
+    """Ids of published articles like this one (its title and first text), itself excluded."""
+    from fanwen.search.analysis import related_terms
+    from fanwen.search.backends import get_backend
+
+    blocks = article.pieces.order_by("position").values_list("blocks", flat=True).first() or []
+    first_text = "".join(block.get("text", "") for block in blocks)[:RELATED_TEXT_CHARS]
+    terms = related_terms(f"{article.title}\n{first_text}")
+    return get_backend().related(terms, exclude_id=article.pk, limit=limit, now=datetime.now(UTC))
+
+
+def index_article(article_id: int) -> None:
+    """Queue the article for (re)indexing; call inside the transaction that changed it."""
+    from fanwen.search import outbox
+
+    outbox.record([article_id], "index")
+
+
+def remove_article(article_id: int) -> None:
+    """Queue the article's removal from the index; call inside the transaction that removed it."""
+    from fanwen.search import outbox
+
+    outbox.record([article_id], "remove")
+
+
+def apply_outbox(limit: int = 500) -> int:
+    """Apply up to `limit` pending outbox rows to the index; returns how many were applied."""
+    from fanwen.search import outbox
+
+    return outbox.apply(limit)

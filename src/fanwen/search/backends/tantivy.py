@@ -1,0 +1,310 @@
+"""The embedded backend: a tantivy index on local disk (VAR_DIR/search unless OPTIONS["path"]).
+
+Text reaches tantivy already segmented (fanwen.search.analysis) as space-separated tokens,
+and the fields use tantivy's whitespace tokenizer, so token positions are exactly ours and
+phrase queries line up. Title and text are stored as bytes, for titles and snippets.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from django.conf import settings
+from django.db import connections
+from tantivy import FieldType, Occur, Query
+
+from fanwen.search.analysis import Analyzed, Clause, ParsedQuery, analyze_pair, bigrams
+from fanwen.search.backends.base import Found, IndexWriter, SearchBackend, SearchBusy
+from fanwen.search.documents import IndexDoc
+
+# A new schema gets a new folder; `fanwen search_reindex` fills it.
+SCHEMA_VERSION = 1
+TITLE_BOOST = 4.0
+WORD_FIELDS = ("title_words", "body_words")
+BIGRAM_FIELDS = ("title_bigrams", "body_bigrams")
+# Small writes (the outbox) need little memory; a rebuild gets more and all cores.
+INCREMENTAL_HEAP = 32_000_000
+REBUILD_HEAP = 400_000_000
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    builder.add_unsigned_field("category_id", stored=True)
+    builder.add_unsigned_field("category_path", indexed=True)
+    builder.add_integer_field("published", stored=True, indexed=True, fast=True)
+    for name in WORD_FIELDS + BIGRAM_FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    builder.add_bytes_field("title", stored=True)
+    builder.add_bytes_field("text", stored=True)
+    return builder.build()
+
+
+def to_document(doc: IndexDoc, title: Analyzed, text: Analyzed) -> tantivy.Document:
+    document = tantivy.Document()
+    document.add_unsigned("id", doc.article_id)
+    document.add_unsigned("category_id", doc.category_id)
+    for category_id in doc.category_path:
+        document.add_unsigned("category_path", category_id)
+    if doc.published_at is not None:
+        document.add_integer("published", int(doc.published_at.timestamp()))
+    document.add_text("title_words", title.words)
+    document.add_text("title_bigrams", title.bigrams)
+    document.add_text("body_words", text.words)
+    document.add_text("body_bigrams", text.bigrams)
+    document.add_bytes("title", doc.title.encode("utf-8"))
+    document.add_bytes("text", doc.text.encode("utf-8"))
+    return document
+
+
+class TantivyWriter(IndexWriter):
+    def __init__(self, writer: tantivy.IndexWriter, schema: tantivy.Schema) -> None:
+        self.writer = writer
+        self.schema = schema
+
+    def replace(self, docs: list[IndexDoc], remove_ids: Iterable[int]) -> None:
+        # Deletes apply to documents added before them, so the new versions survive. (By query:
+        # a delete by term with a Python int misses the unsigned field.)
+        remove = list(remove_ids)
+        if remove:
+            self.writer.delete_documents_by_query(Query.term_set_query(self.schema, "id", remove))
+        for doc in docs:
+            title, text = analyze_pair((doc.title, doc.text))
+            self.writer.add_document(to_document(doc, title, text))
+
+
+class TantivyBackend(SearchBackend):
+    def __init__(self, alias: str, options: dict[str, Any]) -> None:
+        super().__init__(alias, options)
+        self.schema = build_schema()
+        self._indexes: dict[Path, tantivy.Index] = {}
+        self._lock = threading.Lock()
+
+    # --- the index on disk ----------------------------------------------------------------
+
+    def path(self) -> Path:
+        # Read at use: tests (and `fanwen demo` in a fresh folder) move VAR_DIR.
+        base = self.options.get("path") or Path(settings.VAR_DIR) / "search"
+        return Path(base) / f"v{SCHEMA_VERSION}"
+
+    def index(self) -> tantivy.Index:
+        path = self.path()
+        found = self._indexes.get(path)
+        if found is not None:
+            return found
+        with self._lock:
+            if path not in self._indexes:
+                path.mkdir(parents=True, exist_ok=True)
+                self._indexes[path] = tantivy.Index(self.schema, path=str(path), reuse=True)
+            return self._indexes[path]
+
+    def _open_writer(self, heap: int, threads: int) -> tantivy.IndexWriter:
+        try:
+            return self.index().writer(heap_size=heap, num_threads=threads)
+        except ValueError as exc:
+            if "lock" in str(exc).lower():
+                raise SearchBusy(str(exc)) from exc
+            raise
+
+    @contextmanager
+    def writer(self) -> Iterator[TantivyWriter]:
+        writer = self._open_writer(INCREMENTAL_HEAP, 1)
+        try:
+            yield TantivyWriter(writer, self.schema)
+        except BaseException:
+            writer.rollback()
+            raise
+        else:
+            writer.commit()
+        finally:
+            # Releases the lock for the next writer, in this process or another.
+            writer.wait_merging_threads()
+            del writer
+        self.index().reload()
+
+    def rebuild(self, batches: Iterable[list[IndexDoc]], *, jobs: int = 1, progress=None) -> int:
+        pool = None
+        if jobs > 1:
+            # Workers only segment text; they never touch the database connection.
+            connections.close_all()
+            pool = multiprocessing.get_context("fork").Pool(jobs)
+        writer = self._open_writer(REBUILD_HEAP, 0)
+        count = 0
+        try:
+            writer.delete_all_documents()
+            pending: deque = deque()
+            for batch in batches:
+                pairs = [(doc.title, doc.text) for doc in batch]
+                if pool is None:
+                    pending.append((batch, [analyze_pair(pair) for pair in pairs]))
+                else:
+                    chunk = max(1, len(pairs) // (jobs * 4))
+                    pending.append((batch, pool.map_async(analyze_pair, pairs, chunk)))
+                # One batch segments in the workers while the next one is read from the database.
+                while len(pending) > (1 if pool else 0):
+                    count += self._add(writer, *pending.popleft(), progress)
+            while pending:
+                count += self._add(writer, *pending.popleft(), progress)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+            del writer
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+        self.index().reload()
+        return count
+
+    @staticmethod
+    def _add(writer: tantivy.IndexWriter, batch: list[IndexDoc], analyzed, progress) -> int:
+        results = analyzed if isinstance(analyzed, list) else analyzed.get()
+        for doc, (title, text) in zip(batch, results, strict=True):
+            writer.add_document(to_document(doc, title, text))
+        if progress is not None:
+            progress(len(batch))
+        return len(batch)
+
+    def searcher(self) -> tantivy.Searcher:
+        return self.index().searcher()
+
+    # --- queries ------------------------------------------------------------------------
+
+    def _either(self, title: Query, body: Query) -> Query:
+        return Query.boolean_query(
+            [(Occur.Should, Query.boost_query(title, TITLE_BOOST)), (Occur.Should, body)]
+        )
+
+    def _word(self, word: str, inside_words: bool = True) -> Query:
+        as_word = self._either(
+            Query.term_query(self.schema, "title_words", word),
+            Query.term_query(self.schema, "body_words", word),
+        )
+        if len(word) < 2 or not inside_words:
+            return as_word
+        # Inside a longer word of the text (竞聘 in 竞聘上岗) jieba never saw it on its own.
+        grams = tuple(bigrams(word))
+        inside = self._either(
+            self._sequence("title_bigrams", grams), self._sequence("body_bigrams", grams)
+        )
+        return Query.boolean_query([(Occur.Should, as_word), (Occur.Should, inside)])
+
+    def _sequence(self, field: str, grams: tuple[str, ...]) -> Query:
+        if len(grams) == 1:
+            return Query.term_query(self.schema, field, grams[0])
+        return Query.phrase_query(self.schema, field, list(grams))
+
+    def _clause(self, clause: Clause) -> Query:
+        exact = (
+            self._either(
+                self._sequence("title_bigrams", clause.bigrams),
+                self._sequence("body_bigrams", clause.bigrams),
+            )
+            if clause.bigrams
+            else None
+        )
+        if clause.phrase and exact is not None:
+            return exact
+        words = [self._word(word) for word in clause.words] or [self._word(clause.text)]
+        all_words = (
+            words[0]
+            if len(words) == 1
+            else Query.boolean_query([(Occur.Must, query) for query in words])
+        )
+        if exact is None:
+            return all_words
+        # Either jieba's words all appear (anywhere), or the run appears as written: the
+        # second finds words segmented differently in context and names jieba does not know.
+        return Query.boolean_query([(Occur.Should, all_words), (Occur.Should, exact)])
+
+    def _filters(self, now: datetime, category_id: int | None) -> list[tuple[Occur, Query]]:
+        public = Query.range_query(
+            self.schema, "published", FieldType.Integer, None, int(now.timestamp())
+        )
+        filters = [(Occur.Must, Query.const_score_query(public, 0.0))]
+        if category_id is not None:
+            in_category = Query.term_query(self.schema, "category_path", category_id)
+            filters.append((Occur.Must, Query.const_score_query(in_category, 0.0)))
+        return filters
+
+    def query_for(
+        self, query: ParsedQuery, *, category_id: int | None = None, now: datetime | None = None
+    ) -> Query:
+        """The tantivy query of a parsed query (public: the benchmark runs it raw)."""
+        now = now or datetime.now(UTC)
+        clauses = [(Occur.Must, self._clause(clause)) for clause in query.clauses]
+        return Query.boolean_query(clauses + self._filters(now, category_id))
+
+    def search(
+        self,
+        query: ParsedQuery,
+        *,
+        category_id: int | None,
+        offset: int,
+        limit: int,
+        now: datetime,
+    ) -> tuple[int, list[Found]]:
+        searcher = self.searcher()
+        result = searcher.search(
+            self.query_for(query, category_id=category_id, now=now),
+            limit,
+            count=True,
+            offset=offset,
+        )
+        found = []
+        for score, address in result.hits:
+            doc = searcher.doc(address)
+            published = doc.get_first("published")
+            found.append(
+                Found(
+                    article_id=doc.get_first("id"),
+                    title=doc.get_first("title").decode("utf-8"),
+                    text=doc.get_first("text").decode("utf-8"),
+                    category_id=doc.get_first("category_id"),
+                    published_at=(
+                        datetime.fromtimestamp(published, UTC) if published is not None else None
+                    ),
+                    score=score,
+                )
+            )
+        return result.count, found
+
+    def related(self, terms: list[str], *, exclude_id: int, limit: int, now: datetime) -> list[int]:
+        if not terms:
+            return []
+        searcher = self.searcher()
+        any_term = Query.boolean_query(
+            [(Occur.Should, self._word(term, inside_words=False)) for term in terms]
+        )
+        query = Query.boolean_query(
+            [
+                (Occur.Must, any_term),
+                (Occur.MustNot, Query.term_query(self.schema, "id", exclude_id)),
+                *self._filters(now, None),
+            ]
+        )
+        result = searcher.search(query, limit, count=False)
+        addresses = [address for _, address in result.hits]
+        return [int(pk) for pk in searcher.fast_field_values("id", addresses)]
+
+    def doc_ids(self) -> set[int]:
+        searcher = self.searcher()
+        if not searcher.num_docs:
+            return set()
+        result = searcher.search(Query.all_query(), searcher.num_docs, count=False)
+        addresses = [address for _, address in result.hits]
+        return {int(pk) for pk in searcher.fast_field_values("id", addresses)}
+
+    def close(self) -> None:
+        with self._lock:
+            self._indexes.clear()

@@ -1,0 +1,76 @@
+"""The outbox: rows written with each change, applied to the index after the commit.
+
+A row is deleted only after the index commit that covers it, so a crash between the
+database commit and the index leaves the row to be applied by the next pass. Applying
+reads the article as it is now, so applying a row twice, or late, is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from fanwen.search import documents
+from fanwen.search.backends import get_backend
+from fanwen.search.backends.base import SearchBusy
+from fanwen.search.models import SearchOutbox
+
+log = logging.getLogger("fanwen.search")
+# Inline after a commit only a few rows: a bulk change is left to the worker.
+INLINE_LIMIT = 200
+
+
+def record(article_ids: Iterable[int], op: str) -> None:
+    """Write outbox rows (in the caller's transaction) and apply them once it commits."""
+    rows = [SearchOutbox(article_id=pk, op=op) for pk in dict.fromkeys(article_ids)]
+    if not rows:
+        return
+    SearchOutbox.objects.bulk_create(rows)
+    _apply_after_commit()
+
+
+class _ApplyInline:
+    """The after-commit pass of one transaction."""
+
+    def __init__(self) -> None:
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        try:
+            apply(INLINE_LIMIT)
+        except Exception:
+            # Best effort: the rows stay, and the worker applies them.
+            log.exception("search: applying the outbox after commit failed")
+
+
+def _apply_after_commit() -> None:
+    # Once per transaction, however many rows it writes.
+    for _, func, _ in connection.run_on_commit:
+        if isinstance(func, _ApplyInline) and not func.ran:
+            return
+    transaction.on_commit(_ApplyInline(), robust=True)
+
+
+def apply(limit: int = 500) -> int:
+    if not SearchOutbox.objects.exists():
+        return 0
+    try:
+        # The write lock first: rows read (and articles loaded) after it are ours to apply.
+        with get_backend().writer() as writer:
+            rows = list(SearchOutbox.objects.order_by("pk").values_list("pk", "article_id")[:limit])
+            if not rows:
+                return 0
+            article_ids = list(dict.fromkeys(article_id for _, article_id in rows))
+            writer.replace(documents.load(article_ids), remove_ids=article_ids)
+    except SearchBusy:
+        log.info("search: the index is being written elsewhere; the outbox waits")
+        return 0
+    SearchOutbox.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    return len(rows)
+
+
+def pending() -> int:
+    return SearchOutbox.objects.count()

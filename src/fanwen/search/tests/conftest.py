@@ -1,0 +1,56 @@
+"""Every search test gets an index of its own (the database rolls back; the index would not)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from fanwen.library.models import Article, Category, Piece
+from fanwen.search.backends import backends
+
+
+@pytest.fixture(autouse=True)
+def search_index(settings, tmp_path):
+    settings.SEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": "fanwen.search.backends.tantivy.TantivyBackend",
+            "OPTIONS": {"path": str(tmp_path / "search")},
+        }
+    }
+    yield tmp_path / "search"
+    backends.reset()
+
+
+@pytest.fixture
+def category(db) -> Category:
+    return Category.objects.create(name="工作总结", slug="zongjie")
+
+
+def write_article(
+    category: Category,
+    title: str,
+    *paragraphs: str,
+    status: str = Article.Status.PUBLISHED,
+    published_at: dt.datetime | None = None,
+) -> Article:
+    """An article of one piece whose blocks are `paragraphs` (a heading first if given as h1:…)."""
+    article = Article.objects.create(
+        category=category,
+        title=title,
+        status=status,
+        published_at=published_at or timezone.now() - dt.timedelta(hours=1),
+        piece_count=1,
+    )
+    blocks = [
+        {"kind": "h1", "text": text[3:]} if text.startswith("h1:") else {"kind": "p", "text": text}
+        for text in paragraphs
+    ]
+    Piece.objects.create(
+        article=article,
+        position=1,
+        blocks=blocks,
+        text="\n".join(block["text"] for block in blocks),
+    )
+    return article

@@ -1,0 +1,81 @@
+"""The search page: /search?q=…&c=<category slug>&page=N."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from fanwen import search
+from fanwen.library import listings
+from fanwen.library.catalog import Node as CategoryNode
+from fanwen.library.catalog import category_tree
+
+PER_PAGE = 10
+MAX_QUERY_CHARS = 60
+# Tantivy pages by offset: deep pages cost more and nobody reads them.
+MAX_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ShownHit:
+    hit: search.Hit
+    url: str
+    category: CategoryNode | None
+
+
+def _suggested_categories(query: str, nodes: list[CategoryNode]) -> list[CategoryNode]:
+    # A category whose name shares two characters in a row with the query is worth a look.
+    pairs = {query[i : i + 2] for i in range(len(query) - 1)}
+    found = [n for n in nodes if any(p in n.name for p in pairs)]
+    return found[:8] or [n for n in nodes if n.parent_id is None][:8]
+
+
+def _page_window(page: int, last: int, radius: int = 2) -> list[int | None]:
+    numbers = sorted({1, last, *range(page - radius, page + radius + 1)} & set(range(1, last + 1)))
+    links: list[int | None] = []
+    for n in numbers:
+        if links and n - (links[-1] or 0) > 1:
+            links.append(None)
+        links.append(n)
+    return links
+
+
+def results(request: HttpRequest) -> HttpResponse:
+    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
+    number = request.GET.get("page", "1")
+    if not number.isdigit() or not 1 <= int(number) <= MAX_PAGE:
+        raise Http404("页码不对")
+    tree = category_tree()
+    nodes = [n for root in tree.roots for n in [root, *root.children]]
+    category = tree.by_slug.get(request.GET.get("c", ""))
+    found = search.search(
+        query, category_id=category.id if category else None, page=int(number), per_page=PER_PAGE
+    )
+    shown = [
+        ShownHit(h, f"/a/{h.article_id}.html", tree.by_id.get(h.category_id)) for h in found.hits
+    ]
+    last_page = min(MAX_PAGE, max(1, -(-found.total // PER_PAGE)))
+    params = {"q": query, **({"c": category.slug} if category else {})}
+    context = {
+        "query": query,
+        "max_length": MAX_QUERY_CHARS,
+        "category": category,
+        "category_choices": nodes,
+        "results": found,
+        "hits": shown,
+        "page_links": _page_window(found.page, last_page) if found.total else [],
+        "last_page": last_page,
+        "base_query": urlencode(params),
+        "message": ""
+        if query
+        else "输入标题或正文里的词，多个词用空格隔开；加引号搜整句，如“文明城市”。",
+        "suggested_categories": [] if found.total else _suggested_categories(query, nodes),
+        "most_read": [] if found.total else listings.most_read(10),
+        "meta_description": f"{query}相关范文搜索结果" if query else "搜索范文",
+    }
+    response = render(request, "search/results.html", context)
+    response["Cache-Control"] = "private, max-age=60"
+    return response
