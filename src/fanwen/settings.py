@@ -288,6 +288,9 @@ FANWEN_PROTECTION = env("FANWEN_PROTECTION", "font")
 FANWEN_FONT_DIR = env("FANWEN_FONT_DIR")
 # A new remapping (and font) per article every this many hours, so a decoded map goes stale.
 FANWEN_FONT_ROTATION_HOURS = env_int("FANWEN_FONT_ROTATION_HOURS", 24 * 7)
+# The worker builds fonts (most read articles first) for at most this long per pass; the rest
+# are built when first read.
+FANWEN_FONT_JOB_SECONDS = env_int("FANWEN_FONT_JOB_SECONDS", 20)
 # Search crawlers proven by reverse + forward DNS get the clean text; answers cached per IP.
 FANWEN_CRAWLER_VERIFY = env_bool("FANWEN_CRAWLER_VERIFY", True)
 FANWEN_CRAWLER_CACHE_SECONDS = env_int("FANWEN_CRAWLER_CACHE_SECONDS", 24 * 3600)

@@ -564,18 +564,25 @@ def build_font(article, epoch: int | None = None) -> ArticleFont:
     return _build(_key(article, chars, epoch), chars)
 
 
-def build_missing_fonts(*, epoch: int | None = None, progress: bool = False) -> int:
-    """Build the fonts that are missing for every published article; prune old epochs.
+def build_missing_fonts(
+    *, epoch: int | None = None, progress: bool = False, seconds: float | None = None
+) -> int:
+    """Build the fonts that are missing for published articles, most read first; prune old epochs.
 
+    With `seconds`, stop once that much time has passed (the worker must get back to its
+    other jobs); articles not reached get their font on their first view instead.
     Returns how many fonts were built.
     """
     from fanwen.library.models import Article
 
+    deadline = None if seconds is None else time.monotonic() + seconds
     epoch = current_epoch() if epoch is None else epoch
-    articles = Article.objects.published().prefetch_related("pieces").order_by("pk")
+    articles = Article.objects.published().prefetch_related("pieces").order_by("-view_count", "-pk")
     total = articles.count()
     built = 0
     for index, article in enumerate(articles.iterator(chunk_size=200), 1):
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         chars = protected_chars(article)
         if chars:
             key = _key(article, chars, epoch)
