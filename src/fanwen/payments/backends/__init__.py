@@ -11,64 +11,18 @@ backend = get_backend("sandbox")
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from fanwen.lib.backends import BackendHandler, InvalidBackendError
 from fanwen.payments.backends.base import PaymentBackend
 
-
-class InvalidBackendError(ImproperlyConfigured):
-    pass
+__all__ = ["InvalidBackendError", "backends"]
 
 
-class PaymentBackends:
-    def __init__(self) -> None:
-        self._backends: dict[str, PaymentBackend] = {}
-        # Two first requests at once must not build two clients for one alias.
-        self._lock = threading.Lock()
-
-    @property
-    def configured(self) -> dict[str, dict[str, Any]]:
-        return getattr(settings, "PAYMENT_BACKENDS", {})
-
-    def __getitem__(self, alias: str) -> PaymentBackend:
-        try:
-            return self._backends[alias]
-        except KeyError:
-            pass
-        with self._lock:
-            if alias not in self._backends:
-                self._backends[alias] = self.create_backend(alias)
-            return self._backends[alias]
-
-    def __contains__(self, alias: str) -> bool:
-        return alias in self.configured
-
-    def create_backend(self, alias: str) -> PaymentBackend:
-        try:
-            params = self.configured[alias]
-        except KeyError:
-            raise InvalidBackendError(
-                f"payment backend {alias!r} is not in PAYMENT_BACKENDS"
-            ) from None
-        backend_path = params.get("BACKEND")
-        if not backend_path:
-            raise InvalidBackendError(f"payment backend {alias!r} has no BACKEND")
-        try:
-            backend_class = import_string(backend_path)
-        except ImportError as exc:
-            raise InvalidBackendError(
-                f"cannot import payment backend {backend_path!r}: {exc}"
-            ) from exc
-        return backend_class(alias, dict(params.get("OPTIONS", {})))
-
-    def reset(self) -> None:
-        with self._lock:
-            self._backends.clear()
+class PaymentBackends(BackendHandler[PaymentBackend]):
+    setting = "PAYMENT_BACKENDS"
+    kind = "payment"
 
 
 backends = PaymentBackends()
