@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import time
 import unicodedata
 from pathlib import Path
@@ -23,21 +22,11 @@ from fanwen.payments.sandbox.notify import wait_for_deliveries
 from fanwen.payments.tests.fixtures import live_backend, sandbox_keys  # noqa: F401
 from fanwen.protection import fonts
 from fanwen.protection.mark import find_marks, strip_marks
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The page must unlock within this long of the notification reaching the site.
 UNLOCK_SECONDS = 2.0
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Not serialized_rollback: the live server test before this one flushed the tables, and
 # restoring a snapshot over the content types post_migrate re-created would collide.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
