@@ -202,7 +202,23 @@ class TantivyBackend(SearchBackend):
     def _sequence(self, field: str, grams: tuple[str, ...]) -> Query:
         if len(grams) == 1:
             return Query.term_query(self.schema, field, grams[0])
-        return Query.phrase_query(self.schema, field, list(grams))
+        return Query.phrase_query(self.schema, field, self._phrase_terms(grams))
+
+    def _phrase_terms(self, grams: tuple[str, ...]) -> list[tuple[int, str]]:
+        """The bigrams a phrase checks: fewest of the common ones that still pin every character.
+
+        Reading positions of a bigram in nearly every document (工作) is most of a phrase's
+        cost; skipping it is exact as long as each character stays under a kept bigram.
+        """
+        searcher = self.searcher()
+        freq = [searcher.doc_freq("body_bigrams", gram) for gram in grams]
+        keep = set(range(len(grams)))
+        # The first and last bigrams hold the ends; a middle one may go when both neighbours
+        # stay, most frequent first, never the rarest (it narrows the candidates most).
+        for i in sorted(range(1, len(grams) - 1), key=lambda i: -freq[i]):
+            if i - 1 in keep and i + 1 in keep and freq[i] > min(freq[j] for j in keep):
+                keep.discard(i)
+        return [(i, grams[i]) for i in sorted(keep)]
 
     def _clause(self, clause: Clause) -> Query:
         exact = (
@@ -215,6 +231,9 @@ class TantivyBackend(SearchBackend):
         )
         if clause.phrase and exact is not None:
             return exact
+        if exact is not None and clause.words == (clause.text,):
+            # One word, the whole run: its bigram match already is the run as written.
+            return self._word(clause.text)
         words = [self._word(word) for word in clause.words] or [self._word(clause.text)]
         all_words = (
             words[0]

@@ -36,6 +36,24 @@ def test_a_quoted_phrase_needs_the_words_side_by_side(category) -> None:
     assert titles("文明城市")[0] == "创建工作总结"
 
 
+def test_a_phrase_skips_common_bigrams_yet_stays_exact(category) -> None:
+    from fanwen.search.backends import get_backend
+
+    # 工作 is in every article, so the phrase checks 一线, 线工 and 作法 and not 工作.
+    write_article(category, "一线工作法经验", "推行一线工作法，问题解决在基层。")
+    write_article(category, "一线工人", "深入一线工地，总结工作方法，总结做法。")
+    write_article(category, "线工作法", "第二线工作法和一线工作。")
+    for n in range(3):
+        write_article(category, f"例会纪要{n}", "通报工作进度。")
+    search.apply_outbox()
+    assert get_backend()._phrase_terms(("一线", "线工", "工作", "作法")) == [
+        (0, "一线"),
+        (1, "线工"),
+        (3, "作法"),
+    ]
+    assert titles('"一线工作法"') == ["一线工作法经验"]
+
+
 def test_every_query_word_must_match(category) -> None:
     write_article(category, "垃圾分类工作总结", "社区开展垃圾分类宣传。")
     write_article(category, "消防安全工作总结", "社区开展消防安全检查。")
