@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -8,3 +9,7 @@ django_application = get_wsgi_application()
 from fanwen.library import fastpath  # noqa: E402  (needs the settings loaded above)
 
 application = fastpath.wrap(django_application)
+
+# What start-up loaded lives as long as the worker: full collections need not walk it again
+# (a full collection in a worker went from ~70 ms to ~20 ms).
+gc.freeze()
