@@ -204,7 +204,7 @@ LOGGING = {
 # --- Payments (fanwen.payments) ---
 # WeChat Pay v3 in public-key mode; without a merchant id the embedded sandbox takes payments.
 WECHATPAY_MCHID = env("WECHATPAY_MCHID")
-# The sandbox: a local WeChat Pay v3 emulator at /sandbox/ with keys generated on first use.
+# The sandbox: local WeChat Pay v3 and Alipay emulators at /sandbox/, keys generated on first use.
 FANWEN_SANDBOX = env_bool("FANWEN_SANDBOX", not PRODUCTION)
 # Empty means VAR_DIR / "sandbox" (read at use, so tests can move VAR_DIR).
 FANWEN_SANDBOX_DIR = env("FANWEN_SANDBOX_DIR")
@@ -216,6 +216,11 @@ FANWEN_SANDBOX_NOTIFY_DELAYS = [0, 2, 5, 15, 30, 60]
 FANWEN_SANDBOX_AUTO_NOTIFY = env_bool("FANWEN_SANDBOX_AUTO_NOTIFY", True)
 PAYMENT_BACKENDS = {
     "sandbox": {"BACKEND": "fanwen.payments.backends.sandbox.SandboxBackend", "OPTIONS": {}},
+    # The Alipay emulator at /sandbox/alipay/, with its own generated keys.
+    "alipay_sandbox": {
+        "BACKEND": "fanwen.payments.backends.sandbox.AlipaySandboxBackend",
+        "OPTIONS": {},
+    },
 }
 if WECHATPAY_MCHID:
     PAYMENT_BACKENDS["wechat"] = {
@@ -261,8 +266,12 @@ if ALIPAY_APPID:
             "timeout": env_int("ALIPAY_TIMEOUT", 15),
         },
     }
-# The alias that takes Alipay ("" = Alipay not offered), notified at /pay/notify/alipay/.
-PAYMENT_ALIPAY_BACKEND = env("PAYMENT_ALIPAY_BACKEND", "alipay" if ALIPAY_APPID else "")
+# The alias that takes Alipay ("" = Alipay not offered), notified at /pay/notify/alipay/;
+# without Alipay keys the sandbox's emulated Alipay takes it while the sandbox is on.
+PAYMENT_ALIPAY_BACKEND = env(
+    "PAYMENT_ALIPAY_BACKEND",
+    "alipay" if ALIPAY_APPID else ("alipay_sandbox" if FANWEN_SANDBOX else ""),
+)
 # Fixed-window limits per visitor and (higher, shared by offices and schools) per IP.
 FANWEN_PAY_RATE_WINDOW = env_int("FANWEN_PAY_RATE_WINDOW", 60)
 FANWEN_ORDER_CREATE_LIMIT = env_int("FANWEN_ORDER_CREATE_LIMIT", 10)

@@ -19,7 +19,11 @@ from fanwen.library.tests.factories import empty_cache, make_article, make_categ
 from fanwen.orders.models import Order
 from fanwen.orders.tests.fixtures import plans  # noqa: F401  (fixture)
 from fanwen.payments.sandbox.notify import wait_for_deliveries
-from fanwen.payments.tests.fixtures import live_backend, sandbox_keys  # noqa: F401
+from fanwen.payments.tests.fixtures import (  # noqa: F401  (fixtures)
+    alipay_sandbox,
+    live_backend,
+    sandbox_keys,
+)
 from fanwen.protection import fonts
 from fanwen.protection.mark import find_marks, strip_marks
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
@@ -104,6 +108,21 @@ def new_context(chromium, live_server, **options):
     context = chromium.new_context(locale="zh-CN", accept_downloads=True, **options)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     return context
+
+
+def iphone_context(chromium, live_server):
+    """A phone browser (Safari on an iPhone): payments leave for the provider's mobile page."""
+    return new_context(
+        chromium,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        user_agent=(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+        ),
+    )
 
 
 def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path):
@@ -228,17 +247,7 @@ def test_a_phone_browser_pays_on_the_h5_page_and_comes_back_unlocked(chromium, l
     from playwright.sync_api import expect
 
     article = shop[2]
-    context = new_context(
-        chromium,
-        live_server,
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        user_agent=(
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-            "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
-        ),
-    )
+    context = iphone_context(chromium, live_server)
     page = context.new_page()
     page.goto(live_server.url + article.get_absolute_url())
     page.locator("#pw-download").click()
@@ -252,4 +261,67 @@ def test_a_phone_browser_pays_on_the_h5_page_and_comes_back_unlocked(chromium, l
     page.wait_for_url(f"**{article.get_absolute_url()}")
     expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
     expect(page.locator("#pw-open")).to_be_visible()
+    context.close()
+
+
+@pytest.fixture
+def alipay_shop(shop, alipay_sandbox):  # noqa: F811
+    """The shop with the Alipay sandbox too, reached (and notifying) at the live server."""
+    return shop
+
+
+def test_a_pc_reader_pays_by_alipay_qr_code(chromium, live_server, alipay_shop):
+    from playwright.sync_api import expect
+
+    article = alipay_shop[0]
+    context = new_context(chromium, live_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(live_server.url + article.get_absolute_url())
+    try_to_copy(page)
+    modal = page.locator("#pw-modal")
+    expect(modal).to_be_visible()
+    modal.get_by_label("支付宝").check()
+    modal.locator('.pw-offer[data-plan="article_copy"]').click()
+    expect(page.locator("#pw-qr img")).to_be_visible()
+    # The QR code is drawn, not a broken image.
+    page.wait_for_function("document.querySelector('#pw-qr img').complete")
+    assert page.evaluate("document.querySelector('#pw-qr img').naturalWidth") > 100
+    page.screenshot(path=str(ARTIFACTS / "paywall-alipay-qr-pc.png"))
+    link = page.locator("#pw-sandbox-link")
+    assert "/sandbox/alipay/pay/" in link.get_attribute("href")
+    cashier = context.new_page()
+    cashier.goto(link.get_attribute("href"))
+    assert "支付宝（沙箱）" in cashier.content()
+    cashier.screenshot(path=str(ARTIFACTS / "sandbox-alipay-cashier.png"))
+    cashier.get_by_role("button", name="确认付款").click()
+    expect(cashier.locator(".state.ok")).to_have_text("付款成功（沙箱）")
+    cashier.close()
+    expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
+    order = Order.objects.get(status=Order.Status.PAID)
+    assert order.provider == Order.Provider.ALIPAY_SANDBOX
+    assert order.channel == Order.Channel.ALIPAY_QR
+    context.close()
+
+
+def test_a_phone_browser_pays_at_the_alipay_cashier_and_comes_back(
+    chromium, live_server, alipay_shop
+):
+    from playwright.sync_api import expect
+
+    article = alipay_shop[1]
+    context = iphone_context(chromium, live_server)
+    page = context.new_page()
+    page.goto(live_server.url + article.get_absolute_url())
+    page.locator("#pw-download").click()
+    page.locator("#pw-modal").get_by_label("支付宝").check()
+    page.locator('#pw-modal .pw-offer[data-plan="article_copy"]').click()
+    # The signed wap pay request goes through the gateway to the sandbox cashier …
+    page.wait_for_url("**/sandbox/alipay/pay/**")
+    page.screenshot(path=str(ARTIFACTS / "sandbox-alipay-cashier-phone.png"))
+    page.get_by_role("button", name="确认付款").click()
+    page.get_by_role("link", name="返回商家").click()
+    # … and 返回商家 brings the buyer back to the article, which unlocks itself.
+    page.wait_for_url(f"**{article.get_absolute_url()}?*")
+    expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
+    assert Order.objects.get(status=Order.Status.PAID).channel == Order.Channel.ALIPAY_WAP
     context.close()

@@ -38,11 +38,12 @@ from fanwen.orders.signals import order_paid, order_refunded
 
 log = logging.getLogger(__name__)
 
-# The sandbox emulates WeChat Pay, so it takes WeChat's channels.
+# Each sandbox emulates one provider, so it takes that provider's channels.
 PROVIDER_CHANNELS: dict[str, set[str]] = {
     Order.Provider.WECHAT: {Order.Channel.NATIVE, Order.Channel.H5, Order.Channel.JSAPI},
     Order.Provider.SANDBOX: {Order.Channel.NATIVE, Order.Channel.H5, Order.Channel.JSAPI},
     Order.Provider.ALIPAY: {Order.Channel.ALIPAY_QR, Order.Channel.ALIPAY_WAP},
+    Order.Provider.ALIPAY_SANDBOX: {Order.Channel.ALIPAY_QR, Order.Channel.ALIPAY_WAP},
 }
 SETTLE_SOURCES = {PaymentEvent.Kind.NOTIFY, PaymentEvent.Kind.QUERY, PaymentEvent.Kind.RECONCILE}
 REFUND_STATUSES = {

@@ -183,6 +183,7 @@ class Order(models.Model):
         WECHAT = "wechat", "微信支付"
         ALIPAY = "alipay", "支付宝"
         SANDBOX = "sandbox", "沙箱（测试）"
+        ALIPAY_SANDBOX = "alipay_sbx", "支付宝沙箱（测试）"
 
     class Channel(models.TextChoices):
         NATIVE = "native", "微信扫码"

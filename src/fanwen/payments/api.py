@@ -167,7 +167,14 @@ def create_order(request: HttpRequest) -> HttpResponse:
         log.info("order refused for visitor %s: %s", visitor.pk, exc)
         return _with_cookies(error_response(exc, audience="buyer"), response)
     try:
-        result = backend.create(order, channel, client_ip(request), openid=openid)
+        return_url = (
+            request.build_absolute_uri(_return_path(request, data))
+            if channel == Order.Channel.ALIPAY_WAP
+            else None
+        )
+        result = backend.create(
+            order, channel, client_ip(request), openid=openid, return_url=return_url
+        )
     except UnableToTakePayment as exc:
         # The provider said no for good: this number will never be paid.
         do_close_order(order, reason=f"create refused: {exc}")

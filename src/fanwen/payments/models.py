@@ -134,15 +134,78 @@ class SandboxRefund(models.Model):
         }
 
 
+class SandboxAlipayTrade(models.Model):
+    """One trade as the emulated Alipay sees it (its trade_status, not our order status)."""
+
+    class Kind(models.TextChoices):
+        PRECREATE = "precreate", "扫码支付"
+        WAP = "wap", "手机网站支付"
+
+    class Status(models.TextChoices):
+        WAIT_BUYER_PAY = "WAIT_BUYER_PAY", "等待付款"
+        TRADE_SUCCESS = "TRADE_SUCCESS", "支付成功"
+        TRADE_CLOSED = "TRADE_CLOSED", "已关闭"
+
+    app_id = models.CharField(max_length=32)
+    seller_id = models.CharField(max_length=32)
+    out_trade_no = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    subject = models.CharField(max_length=256)
+    # Yuan as Alipay writes it ("5.99"), and the same in fen for arithmetic.
+    total_amount = models.CharField(max_length=16)
+    amount_fen = models.PositiveIntegerField()
+    notify_url = models.CharField(max_length=256, blank=True)
+    return_url = models.CharField(max_length=512, blank=True)
+    time_expire = models.DateTimeField(null=True, blank=True)
+    token = models.CharField(max_length=32, unique=True, default=_token)
+    # Like Alipay: a precreated trade can be queried only once the buyer has scanned it.
+    scanned = models.BooleanField(default=False)
+    trade_status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.WAIT_BUYER_PAY
+    )
+    trade_no = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    buyer_id = models.CharField(max_length=32, blank=True)
+    buyer_logon_id = models.CharField(max_length=64, blank=True)
+    gmt_payment = models.DateTimeField(null=True, blank=True)
+    refund_fen = models.PositiveIntegerField(default=0)
+    # out_request_no → fen refunded by it: a repeated refund request changes nothing.
+    refunds = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "支付宝沙箱交易"
+        verbose_name_plural = "支付宝沙箱交易"
+
+    def __str__(self) -> str:
+        return f"{self.out_trade_no} {self.trade_status}"
+
+    def is_expired(self) -> bool:
+        return self.time_expire is not None and self.time_expire <= timezone.now()
+
+
 class SandboxNotification(models.Model):
     """One event the emulated platform sends to a notify_url; every retry sends the same body."""
 
+    class Kind(models.TextChoices):
+        WECHAT = "wechat", "微信支付"
+        ALIPAY = "alipay", "支付宝"
+
     event_id = models.CharField(max_length=64, unique=True)
+    # WeChat: JSON signed per delivery in headers; Alipay: a form signed once, sent as is.
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.WECHAT)
     event_type = models.CharField(max_length=32)
     notify_url = models.CharField(max_length=256)
     body = models.TextField()
     transaction = models.ForeignKey(
         SandboxTransaction,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        on_delete=models.CASCADE,
+    )
+    alipay_trade = models.ForeignKey(
+        SandboxAlipayTrade,
         null=True,
         blank=True,
         related_name="notifications",

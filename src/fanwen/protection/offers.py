@@ -63,7 +63,9 @@ def paywall_config(article: Article) -> dict:
     return {
         "article": article.pk,
         "alipay": bool(settings.PAYMENT_ALIPAY_BACKEND),
-        "sandbox": settings.PAYMENT_WECHAT_BACKEND == "sandbox",
+        # A sandbox takes the payment: its QR codes open the sandbox payer page (a link too).
+        "sandbox": settings.PAYMENT_WECHAT_BACKEND == "sandbox"
+        or settings.PAYMENT_ALIPAY_BACKEND == "alipay_sandbox",
         "text": reverse("paywall:clean-text", args=[article.pk]),
         "orders": reverse("payments:create-order"),
         "qr": reverse("paywall:qr"),

@@ -232,13 +232,15 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
 
 QR_PREFIXES = ("weixin://", "https://qr.alipay.com/")
 QR_MAX_LENGTH = 512
+# The sandbox payer pages (WeChat's and Alipay's) stand in for the providers' QR links.
+SANDBOX_PAGES = ("/sandbox/pay/", "/sandbox/alipay/pay/")
 
 
 @require_GET
 def qr_svg(request: HttpRequest) -> HttpResponse:
     """The payment QR code as SVG, only for payment links (never a general QR service)."""
     data = request.GET.get("d", "")
-    sandbox_page = settings.FANWEN_SANDBOX and urlsplit(data).path.startswith("/sandbox/pay/")
+    sandbox_page = settings.FANWEN_SANDBOX and urlsplit(data).path.startswith(SANDBOX_PAGES)
     if len(data) > QR_MAX_LENGTH or not (data.startswith(QR_PREFIXES) or sandbox_page):
         return HttpResponse("不是支付链接。", status=400, content_type="text/plain; charset=utf-8")
     out = io.BytesIO()

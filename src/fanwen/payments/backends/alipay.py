@@ -191,8 +191,18 @@ class AlipayBackend(PaymentBackend):
         # Alipay's subject is limited to 256 characters.
         return text[:256]
 
-    def create(self, order: Any, channel: str, client_ip: str, openid: str | None = None) -> dict:
-        """alipay_qr → {"code_url"} (the precreate qr_code), alipay_wap → {"redirect_url"}."""
+    def create(
+        self,
+        order: Any,
+        channel: str,
+        client_ip: str,
+        openid: str | None = None,
+        return_url: str | None = None,
+    ) -> dict:
+        """alipay_qr → {"code_url"} (the precreate qr_code), alipay_wap → {"redirect_url"}.
+
+        `return_url` is where wap pay sends the buyer back (default: OPTIONS return_url).
+        """
         if channel not in self.channels:
             raise UnableToTakePayment(f"channel {channel!r} is not Alipay")
         if order.status != "pending" or order.is_expired():
@@ -210,7 +220,7 @@ class AlipayBackend(PaymentBackend):
         if channel == "alipay_wap":
             # Wap pay is a signed redirect: no call to Alipay until the buyer's browser goes there.
             query = self.client.api_alipay_trade_wap_pay(
-                return_url=self.options.get("return_url") or None, **common
+                return_url=return_url or self.options.get("return_url") or None, **common
             )
             return {"redirect_url": f"{self.gateway}?{query}"}
         data = self._call("precreate", self.client.api_alipay_trade_precreate, **common)

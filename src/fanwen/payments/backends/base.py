@@ -22,8 +22,18 @@ class PaymentBackend:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.alias!r}>"
 
-    def create(self, order: Any, channel: str, client_ip: str, openid: str | None = None) -> dict:
-        """Open the payment at the provider; return what the page needs (QR url, redirect, JS params)."""
+    def create(
+        self,
+        order: Any,
+        channel: str,
+        client_ip: str,
+        openid: str | None = None,
+        return_url: str | None = None,
+    ) -> dict:
+        """Open the payment at the provider; return what the page needs (QR url, redirect, JS params).
+
+        `return_url`: the page a provider's own payment page sends the buyer back to, if it does.
+        """
         raise NotImplementedError
 
     def query(self, out_trade_no: str) -> dict | None:

@@ -16,8 +16,19 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
+from fanwen.payments.backends.alipay import AlipayBackend
 from fanwen.payments.backends.wechat import WeChatPayBackend
+from fanwen.payments.sandbox.alipay_keys import load_alipay_keys
 from fanwen.payments.sandbox.keys import load_keys
+
+
+def sandbox_origin() -> str:
+    """Where the emulators are served, as the backends reach them (and they reach us back)."""
+    return str(
+        getattr(settings, "FANWEN_SANDBOX_ORIGIN", "")
+        or settings.SITE_URL
+        or "http://127.0.0.1:8000"
+    ).rstrip("/")
 
 
 class SandboxBackend(WeChatPayBackend):
@@ -36,14 +47,17 @@ class SandboxBackend(WeChatPayBackend):
         return options
 
     def origin(self) -> str:
-        return str(
-            getattr(settings, "FANWEN_SANDBOX_ORIGIN", "")
-            or settings.SITE_URL
-            or "http://127.0.0.1:8000"
-        ).rstrip("/")
+        return sandbox_origin()
 
-    def create(self, order: Any, channel: str, client_ip: str, openid: str | None = None) -> dict:
-        result = super().create(order, channel, client_ip, openid)
+    def create(
+        self,
+        order: Any,
+        channel: str,
+        client_ip: str,
+        openid: str | None = None,
+        return_url: str | None = None,
+    ) -> dict:
+        result = super().create(order, channel, client_ip, openid, return_url)
         if channel == "jsapi":
             # WeixinJSBridge exists only inside WeChat: the sandbox payer page stands in for it.
             result["sandbox_pay_url"] = reverse("sandbox:pay-prepay", args=[result["prepay_id"]])
@@ -52,3 +66,29 @@ class SandboxBackend(WeChatPayBackend):
     def default_notify_url(self) -> str:
         # The emulator posts here, so it must reach this server: the same origin it is served from.
         return self.origin() + self.notify_path()
+
+
+class AlipaySandboxBackend(AlipayBackend):
+    """The real Alipay backend (python-alipay-sdk), pointed at the emulated gateway with generated keys.
+
+    OPTIONS (all optional): gateway (default FANWEN_SANDBOX_ORIGIN + /sandbox/alipay/gateway.do),
+    notify_url (default FANWEN_SANDBOX_ORIGIN + the notify path), return_url, timeout, provider.
+    """
+
+    provider = "alipay_sbx"
+
+    def __init__(self, alias: str, options: dict[str, Any]) -> None:
+        if not getattr(settings, "FANWEN_SANDBOX", False):
+            raise ImproperlyConfigured("the Alipay sandbox backend needs FANWEN_SANDBOX on")
+        merged = load_alipay_keys().backend_options()
+        merged["gateway"] = sandbox_origin() + reverse("sandbox:alipay-gateway")
+        merged.update({key: value for key, value in options.items() if value})
+        super().__init__(alias, merged)
+
+    def notify_url(self) -> str:
+        if self.options.get("notify_url"):
+            return str(self.options["notify_url"])
+        # The emulator posts here, so it must reach this server: the origin it is served from.
+        if self.alias == getattr(settings, "PAYMENT_ALIPAY_BACKEND", ""):
+            return sandbox_origin() + reverse("payments:alipay-notify")
+        return sandbox_origin() + reverse("payments:alipay-notify-alias", args=[self.alias])

@@ -256,7 +256,14 @@ class WeChatPayBackend(PaymentBackend):
             http_status=status,
         )
 
-    def create(self, order: Any, channel: str, client_ip: str, openid: str | None = None) -> dict:
+    def create(
+        self,
+        order: Any,
+        channel: str,
+        client_ip: str,
+        openid: str | None = None,
+        return_url: str | None = None,
+    ) -> dict:
         """NATIVE → {"code_url"}, H5 → {"h5_url"}, JSAPI → {"prepay_id", and WeixinJSBridge's params}."""
         pay_type = PAY_TYPES.get(channel)
         if pay_type is None:

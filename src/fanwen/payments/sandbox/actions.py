@@ -50,7 +50,7 @@ def do_confirm_sandbox_payment(txn: SandboxTransaction) -> SandboxTransaction:
         txn.payer_openid = txn.payer_openid or new_openid()
         txn.save(update_fields=["trade_state", "transaction_id", "success_time", "payer_openid"])
         notification = queue_payment_notification(txn)
-        _send_after_commit(notification)
+        send_after_commit(notification)
     return txn
 
 
@@ -80,11 +80,11 @@ def do_refund_sandbox_payment(
         txn.save(update_fields=["trade_state"])
         notification = queue_refund_notification(refund)
         if notification is not None:
-            _send_after_commit(notification)
+            send_after_commit(notification)
     return refund
 
 
-def _send_after_commit(notification: SandboxNotification) -> None:
+def send_after_commit(notification: SandboxNotification) -> None:
     # Tests switch this off and deliver by hand with deliver_notification().
     if getattr(settings, "FANWEN_SANDBOX_AUTO_NOTIFY", True):
         transaction.on_commit(lambda: send_in_background(notification))

@@ -22,10 +22,11 @@ import shutil
 import string
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -40,7 +41,9 @@ FILES = (
     "apiv3.key",
     "ids.json",
 )
-_loaded: dict[Path, SandboxKeys] = {}
+KeySet = TypeVar("KeySet")
+# Every key set read in this process (WeChat's and Alipay's), by folder.
+_loaded: dict[Path, Any] = {}
 _lock = threading.Lock()
 
 
@@ -87,15 +90,22 @@ def sandbox_dir() -> Path:
 
 def load_keys(directory: Path | None = None) -> SandboxKeys:
     """The key set in `directory` (default: sandbox_dir()), generated there if it does not exist."""
-    directory = Path(directory or sandbox_dir()).resolve()
+    return load_key_set(Path(directory or sandbox_dir()), generate_keys, _read)
+
+
+def load_key_set(
+    directory: Path, generate: Callable[[Path], None], read: Callable[[Path], KeySet]
+) -> KeySet:
+    """The key set `read` finds in `directory`, generated first if absent; read once per process."""
+    directory = directory.resolve()
     keys = _loaded.get(directory)
     if keys is not None:
         return keys
     with _lock:
         if directory not in _loaded:
             if not (directory / "ids.json").exists():
-                generate_keys(directory)
-            _loaded[directory] = _read(directory)
+                generate(directory)
+            _loaded[directory] = read(directory)
         return _loaded[directory]
 
 
@@ -104,8 +114,38 @@ def forget_loaded_keys() -> None:
         _loaded.clear()
 
 
+def read_key_files(directory: Path, names: tuple[str, ...]) -> dict[str, str]:
+    """{name: text} of a key set's files; ImproperlyConfigured when one is missing."""
+    missing = [name for name in names if not (directory / name).exists()]
+    if missing:
+        raise ImproperlyConfigured(f"sandbox key set in {directory} lacks {', '.join(missing)}")
+    return {name: (directory / name).read_text(encoding="utf-8") for name in names}
+
+
 def generate_keys(directory: Path) -> None:
-    """Write a fresh key set into `directory`, which must not hold one yet.
+    """Write a fresh key set into `directory`, which must not hold one yet."""
+    merchant, platform = new_rsa_key(), new_rsa_key()
+    ids = {
+        "mchid": "19" + _random(string.digits, 8),
+        "appid": "wx" + secrets.token_hex(8),
+        "public_key_id": "PUB_KEY_ID_01" + _random(string.digits, 26),
+        "merchant_serial": secrets.token_hex(20).upper(),
+    }
+    install_key_set(
+        directory,
+        {
+            "merchant_private.pem": (private_pem(merchant), True),
+            "merchant_public.pem": (public_pem(merchant), False),
+            "platform_private.pem": (private_pem(platform), True),
+            "platform_public.pem": (public_pem(platform), False),
+            "apiv3.key": (_random(string.ascii_letters + string.digits, 32), True),
+            "ids.json": (json.dumps(ids, indent=2) + "\n", False),
+        },
+    )
+
+
+def install_key_set(directory: Path, files: dict[str, tuple[str, bool]]) -> None:
+    """Write {name: (text, private)} as the folder `directory`, all at once.
 
     Written into a temporary folder and renamed into place, so a second process racing us
     finds either no key set or a whole one, never half of one.
@@ -118,21 +158,8 @@ def generate_keys(directory: Path) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".sandbox-", dir=directory.parent))
     try:
-        merchant, platform = _new_rsa_key(), _new_rsa_key()
-        _write(staging / "merchant_private.pem", _private_pem(merchant), private=True)
-        _write(staging / "merchant_public.pem", _public_pem(merchant))
-        _write(staging / "platform_private.pem", _private_pem(platform), private=True)
-        _write(staging / "platform_public.pem", _public_pem(platform))
-        _write(
-            staging / "apiv3.key", _random(string.ascii_letters + string.digits, 32), private=True
-        )
-        ids = {
-            "mchid": "19" + _random(string.digits, 8),
-            "appid": "wx" + secrets.token_hex(8),
-            "public_key_id": "PUB_KEY_ID_01" + _random(string.digits, 26),
-            "merchant_serial": secrets.token_hex(20).upper(),
-        }
-        _write(staging / "ids.json", json.dumps(ids, indent=2) + "\n")
+        for name, (text, private) in files.items():
+            _write(staging / name, text, private=private)
         if directory.exists():
             directory.rmdir()
         try:
@@ -146,11 +173,8 @@ def generate_keys(directory: Path) -> None:
 
 
 def _read(directory: Path) -> SandboxKeys:
-    missing = [name for name in FILES if not (directory / name).exists()]
-    if missing:
-        raise ImproperlyConfigured(f"sandbox key set in {directory} lacks {', '.join(missing)}")
-    ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
-    text = {name: (directory / name).read_text(encoding="utf-8") for name in FILES}
+    text = read_key_files(directory, FILES)
+    ids = json.loads(text["ids.json"])
     apiv3_key = text["apiv3.key"].strip()
     return SandboxKeys(
         directory=directory,
@@ -173,18 +197,18 @@ def _derived_app_secret(apiv3_key: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def _new_rsa_key() -> rsa.RSAPrivateKey:
+def new_rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _private_pem(key: rsa.RSAPrivateKey) -> str:
+def private_pem(key: rsa.RSAPrivateKey) -> str:
     # PKCS#8 ("BEGIN PRIVATE KEY"), the format WeChat's merchant tool issues and the SDK expects.
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
 
 
-def _public_pem(key: rsa.RSAPrivateKey) -> str:
+def public_pem(key: rsa.RSAPrivateKey) -> str:
     return (
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -60,10 +60,16 @@ def _queue(
 
 
 def deliver_notification(notification: SandboxNotification, *, timeout: float = 5.0) -> int | None:
-    """POST the notification once, freshly signed; return the HTTP status (None: no answer)."""
-    keys = load_keys()
-    headers = platform_headers(keys, notification.body)
-    headers["Content-Type"] = "application/json"
+    """POST the notification once (WeChat's freshly signed); return the HTTP status (None: no answer).
+
+    Alipay counts a delivery only when the answer's body is `success`; anything else is
+    reported as a failed delivery (status 0 when the answer was 2xx).
+    """
+    if notification.kind == SandboxNotification.Kind.ALIPAY:
+        headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    else:
+        headers = platform_headers(load_keys(), notification.body)
+        headers["Content-Type"] = "application/json"
     try:
         response = requests.post(
             notification.notify_url,
@@ -72,6 +78,12 @@ def deliver_notification(notification: SandboxNotification, *, timeout: float = 
             timeout=timeout,
         )
         status: int | None = response.status_code
+        if (
+            notification.kind == SandboxNotification.Kind.ALIPAY
+            and 200 <= response.status_code < 300
+            and response.text.strip() != "success"
+        ):
+            status = 0
     except requests.RequestException as exc:
         log.warning(
             "sandbox notification %s to %s failed: %s",

@@ -1,8 +1,8 @@
-"""Mounted at /sandbox/: the emulated WeChat Pay v3 API and the payer page."""
+"""Mounted at /sandbox/: the emulated WeChat Pay v3 API, the emulated Alipay gateway, their payer pages."""
 
 from django.urls import path
 
-from fanwen.payments.sandbox import emulator, oauth, views
+from fanwen.payments.sandbox import alipay, emulator, oauth, views
 
 app_name = "sandbox"
 
@@ -46,4 +46,8 @@ urlpatterns = [
     path("pay/<str:token>/confirm/", views.confirm, name="confirm"),
     path("pay/<str:token>/cancel/", views.cancel, name="cancel"),
     path("jsapi/<str:prepay_id>/", views.pay_by_prepay_id, name="pay-prepay"),
+    path("alipay/gateway.do", alipay.gateway, name="alipay-gateway"),
+    path("alipay/pay/<str:token>/", alipay.pay, name="alipay-pay"),
+    path("alipay/pay/<str:token>/confirm/", alipay.confirm, name="alipay-confirm"),
+    path("alipay/pay/<str:token>/cancel/", alipay.cancel, name="alipay-cancel"),
 ]

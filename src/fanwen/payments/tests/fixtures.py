@@ -64,6 +64,21 @@ def live_backend(sandbox_keys, live_server, settings) -> SandboxBackend:
 
 
 @pytest.fixture
+def alipay_sandbox(sandbox_keys, live_server, settings):
+    """The Alipay sandbox backend, reaching the emulator in the live server over real HTTP."""
+    settings.FANWEN_SANDBOX_ORIGIN = live_server.url
+    settings.PAYMENT_BACKENDS = {
+        **settings.PAYMENT_BACKENDS,
+        "alipay_sandbox": {
+            "BACKEND": "fanwen.payments.backends.sandbox.AlipaySandboxBackend",
+            "OPTIONS": {"timeout": 10},
+        },
+    }
+    settings.PAYMENT_ALIPAY_BACKEND = "alipay_sandbox"
+    return backends["alipay_sandbox"]
+
+
+@pytest.fixture
 def payments_log(caplog):
     caplog.set_level(logging.INFO, logger="fanwen.payments")
     return caplog

@@ -248,6 +248,10 @@ def test_the_qr_code_is_drawn_only_for_payment_links():
     assert b"<svg" in ok.content
     assert Client().get("/qr.svg", {"d": "https://evil.example.com/"}).status_code == 400
     assert Client().get("/qr.svg", {"d": "weixin://" + "x" * 600}).status_code == 400
+    # The sandbox payer pages, WeChat's and Alipay's, stand in for the providers' links.
+    for page in ("/sandbox/pay/abc/", "/sandbox/alipay/pay/abc/"):
+        assert Client().get("/qr.svg", {"d": "http://127.0.0.1:8000" + page}).status_code == 200
+    assert Client().get("/qr.svg", {"d": "http://127.0.0.1:8000/sandbox/other/"}).status_code == 400
 
 
 def test_a_buyers_clean_page_comes_from_the_fast_path_until_the_right_changes(doc):

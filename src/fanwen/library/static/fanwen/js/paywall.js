@@ -202,8 +202,9 @@
     stopPolling();
     var body = { plan: plan, channel: channel() };
     if (plan === "article_copy") body.article_id = cfg.article;
-    // Inside WeChat the first payment passes through WeChat's OAuth and comes back here.
-    if (body.channel === "jsapi") body.next = window.location.pathname;
+    // Inside WeChat the first payment passes through WeChat's OAuth and comes back here;
+    // Alipay's mobile cashier sends the buyer back here too.
+    if (body.channel === "jsapi" || body.channel === "alipay_wap") body.next = window.location.pathname;
     api(cfg.orders, "POST", body).then(function (r) {
       state.busy = false;
       if (r.status === 409 && r.body.oauth_url) { window.location.href = r.body.oauth_url; return; }
@@ -222,10 +223,11 @@
         img.height = 200;
         img.src = cfg.qr + "?d=" + encodeURIComponent(r.body.code_url);
         $("pw-qr").replaceChildren(img);
-        $("pw-scan").textContent = r.body.code_url.indexOf("weixin://") !== 0 && cfg.sandbox
+        // A sandbox QR code opens the sandbox payer page, which a link opens too.
+        var sandbox = cfg.sandbox && /^https?:\/\/[^\/]+\/sandbox\//.test(r.body.code_url);
+        $("pw-scan").textContent = sandbox
           ? "沙箱：用手机扫码或点下面的链接付款，付款后自动解锁"
           : (channel().indexOf("alipay") === 0 ? "请用支付宝扫一扫，付款后自动解锁" : "请用微信扫一扫，付款后自动解锁");
-        var sandbox = /^https?:\/\//.test(r.body.code_url) && cfg.sandbox;
         show($("pw-sandbox"), sandbox);
         if (sandbox) $("pw-sandbox-link").href = r.body.code_url;
         openModal("pay");
