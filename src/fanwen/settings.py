@@ -288,6 +288,8 @@ FANWEN_RECONCILE_REQUERY_SECONDS = env_int("FANWEN_RECONCILE_REQUERY_SECONDS", 1
 # The worker compares yesterday's WeChat trade bill once a day after this hour (Beijing time):
 # WeChat has the bill ready after 10:00.
 FANWEN_BILL_COMPARE_HOUR = env_int("FANWEN_BILL_COMPARE_HOUR", 10)
+# Days whose compare was missed (no worker ran) are caught up, this many back at most.
+FANWEN_BILL_CATCH_UP_DAYS = env_int("FANWEN_BILL_CATCH_UP_DAYS", 7)
 
 # --- Protection (fanwen.protection) and exports (fanwen.exports) ---
 # js: copy is intercepted, the HTML carries clean text; font: body paragraphs of readers

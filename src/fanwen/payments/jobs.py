@@ -320,8 +320,10 @@ def claim_run(
 def daily_compare_bill(*, now: dt.datetime | None = None) -> Counter:
     """The worker's bill compare: yesterday's bill, once a day after FANWEN_BILL_COMPARE_HOUR (Beijing).
 
-    WeChat has the day's bill ready after 10:00. Before the hour, or when the day is done or
-    claimed by another worker, this does nothing; a failed compare is tried again later.
+    WeChat has the day's bill ready after 10:00. Days missed while no worker ran (at most
+    FANWEN_BILL_CATCH_UP_DAYS back, none before the first order) are compared first, oldest
+    first. Before the hour, or when the days are done or claimed by another worker, this does
+    nothing; a failed compare stops the pass and is tried again later.
     """
     now = now or timezone.now()
     local = now.astimezone(BEIJING)
@@ -338,19 +340,46 @@ def daily_compare_bill(*, now: dt.datetime | None = None) -> Counter:
     if not configured:
         # No WeChat Pay here (e.g. the sandbox alias with the sandbox off): no bill to compare.
         return Counter()
-    bill_date = local.date() - dt.timedelta(days=1)
-    run = claim_run("compare_bill", bill_date.isoformat(), now=now)
-    if run is None:
-        return Counter()
-    try:
-        counts = compare_bill(bill_date, alias=alias)
-    except Exception as exc:
-        # Left unfinished: the claim runs out and a later pass (of any worker) tries again.
-        JobRun.objects.filter(pk=run.pk).update(
-            outcome=f"attempt {run.attempts} failed: {type(exc).__name__}: {exc}"[:2000]
-        )
-        raise
-    summary = ", ".join(f"{name} {value}" for name, value in sorted(counts.items()))
-    JobRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), outcome=summary)
-    log.info("compare_bill %s (attempt %d): %s", bill_date, run.attempts, summary)
-    return counts
+    total: Counter = Counter()
+    for bill_date in _days_to_compare(local.date(), backend.order_provider):
+        run = claim_run("compare_bill", bill_date.isoformat(), now=now)
+        if run is None:
+            continue
+        try:
+            counts = compare_bill(bill_date, alias=alias)
+        except Exception as exc:
+            # Left unfinished: the claim runs out and a later pass (of any worker) tries again.
+            JobRun.objects.filter(pk=run.pk).update(
+                outcome=f"attempt {run.attempts} failed: {type(exc).__name__}: {exc}"[:2000]
+            )
+            raise
+        summary = ", ".join(f"{name} {value}" for name, value in sorted(counts.items()))
+        JobRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), outcome=summary)
+        log.info("compare_bill %s (attempt %d): %s", bill_date, run.attempts, summary)
+        total.update(counts)
+    return total
+
+
+def _days_to_compare(today: dt.date, provider: str) -> list[dt.date]:
+    """Yesterday, and the days before it whose compare never finished, oldest first."""
+    yesterday = today - dt.timedelta(days=1)
+    first_order = (
+        Order.objects.filter(provider=provider)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    earliest = yesterday - dt.timedelta(days=max(0, settings.FANWEN_BILL_CATCH_UP_DAYS - 1))
+    if first_order is None:
+        earliest = yesterday
+    else:
+        earliest = min(yesterday, max(earliest, first_order.astimezone(BEIJING).date()))
+    days = [earliest + dt.timedelta(days=n) for n in range((yesterday - earliest).days + 1)]
+    done = set(
+        JobRun.objects.filter(
+            job="compare_bill",
+            period__in=[day.isoformat() for day in days],
+            finished_at__isnull=False,
+        ).values_list("period", flat=True)
+    )
+    return [day for day in days if day.isoformat() not in done]

@@ -19,7 +19,7 @@ from fanwen.payments import jobs
 from fanwen.payments.backends.wechat import BEIJING
 from fanwen.payments.errors import GatewayError
 from fanwen.payments.models import JobRun, SandboxTransaction
-from fanwen.payments.tests.fixtures import LIVE_DB
+from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
 from fanwen.payments.tests.test_jobs import opened, pay_at_wechat, run
 
 
@@ -69,6 +69,27 @@ def test_nothing_runs_before_the_hour_then_yesterday_is_compared_once(
     # The next day, after the hour: the day before it.
     jobs.daily_compare_bill(now=beijing(10, 0, day=16))
     assert compares == [dt.date(2026, 11, 14), dt.date(2026, 11, 15)]
+
+
+@pytest.mark.django_db
+def test_days_missed_while_no_worker_ran_are_caught_up_oldest_first(
+    sandbox_keys, compares, settings, xiaoming, article
+):
+    settings.FANWEN_BILL_COMPARE_HOUR = 10
+    settings.FANWEN_BILL_CATCH_UP_DAYS = 7
+    # The first order came on the 10th (Beijing); then no worker ran until the 15th.
+    order = sandbox_order(xiaoming, article, sandbox_keys)
+    Order.objects.filter(pk=order.pk).update(created_at=beijing(23, 30, day=10))
+
+    counts = jobs.daily_compare_bill(now=beijing(10, 0))
+    assert compares == [dt.date(2026, 11, day) for day in (10, 11, 12, 13, 14)]
+    assert counts["matched"] == 15
+    assert jobs.daily_compare_bill(now=beijing(11, 0)) == Counter()
+
+    # Down again for three weeks: only the last FANWEN_BILL_CATCH_UP_DAYS days are looked at.
+    compares.clear()
+    jobs.daily_compare_bill(now=beijing(10, 0, day=29))
+    assert compares == [dt.date(2026, 11, day) for day in range(22, 29)]
 
 
 @pytest.mark.django_db
