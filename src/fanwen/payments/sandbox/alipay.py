@@ -356,18 +356,24 @@ def queue_trade_notification(
         "gmt_create": beijing(trade.created_at),
         "gmt_payment": beijing(trade.gmt_payment) if trade.gmt_payment else "",
     }
+    signed = signed_notification(fields, keys)
+    return SandboxNotification.objects.create(
+        event_id=signed["notify_id"],
+        kind=SandboxNotification.Kind.ALIPAY,
+        event_type="trade_status_sync",
+        notify_url=trade.notify_url,
+        body=urlencode(signed),
+        alipay_trade=trade,
+    )
+
+
+def signed_notification(fields: dict[str, str], keys: AlipaySandboxKeys) -> dict[str, str]:
+    """A notification's form fields as Alipay sends them: empty ones dropped, RSA2-signed."""
     fields = {key: value for key, value in fields.items() if value != ""}
     # Notifications leave sign and sign_type out of what is signed.
     fields["sign"] = keys.sign_as_alipay(canonical(fields))
     fields["sign_type"] = "RSA2"
-    return SandboxNotification.objects.create(
-        event_id=fields["notify_id"],
-        kind=SandboxNotification.Kind.ALIPAY,
-        event_type="trade_status_sync",
-        notify_url=trade.notify_url,
-        body=urlencode(fields),
-        alipay_trade=trade,
-    )
+    return fields
 
 
 def return_url_for(trade: SandboxAlipayTrade, keys: AlipaySandboxKeys) -> str:
