@@ -324,7 +324,9 @@ class PaymentEvent(models.Model):
     )
     # Kept even when no order matches, so a notification for a foreign number stays visible.
     out_trade_no = models.CharField("订单号", max_length=64, blank=True, db_index=True)
-    provider = models.CharField("支付方式", max_length=10, blank=True)
+    provider = models.CharField(
+        "支付方式", max_length=10, blank=True, choices=Order.Provider.choices
+    )
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
     # Set only on the event that was acted on, so a retry of a rejected notification is re-checked.
     provider_event_id = models.CharField(
