@@ -9,12 +9,13 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.http import HttpResponse
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from fanwen.accounts.models import Visitor
 from fanwen.accounts.visitors import set_visitor_cookie
 from fanwen.library import fastpath, viewcount
 from fanwen.library.tests.factories import *  # noqa: F403  (the reading pages' test data)
+from fanwen.library.tests.test_fastpath import Inner, environ_for
 from fanwen.protection import crawlers
 from fanwen.protection.pagelimit import limited_wsgi_response, page_limited
 
@@ -168,18 +169,6 @@ def test_a_verified_crawler_over_the_limit_reads_on(client, limits, dns, article
 # --- the WSGI fast path ---
 
 
-class Django:
-    """Django's application as the fast path sees it: records whether it was reached."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(self, environ, start_response):
-        self.calls += 1
-        start_response("418 I'm a teapot", [])
-        return [b"django"]
-
-
 def call(app, environ: dict) -> tuple[int, dict, bytes]:
     seen = {}
 
@@ -198,10 +187,6 @@ def call(app, environ: dict) -> tuple[int, dict, bytes]:
     return seen["status"], seen["headers"], body
 
 
-def environ_for(path: str, **extra) -> dict:
-    return RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD="GET", **extra)
-
-
 @pytest.fixture
 def cached_url(client, article) -> str:
     url = article.get_absolute_url()
@@ -212,7 +197,7 @@ def cached_url(client, article) -> str:
 
 def test_a_cached_page_over_the_limit_gets_429_before_django(limits, cached_url):
     limits.FANWEN_PAGE_IP_RATE_LIMIT = 2
-    django = Django()
+    django = Inner()
     app = fastpath.wrap(django)
     article_id = int(cached_url.split("/")[-1].split(".")[0])
     views_before = viewcount.pending_views([article_id]).get(article_id, 0)
@@ -254,7 +239,7 @@ def test_a_verified_crawler_reads_cached_pages_over_the_limit(limits, dns, cache
 
 
 def test_the_fast_path_with_limits_off_serves_everything(limits, cached_url):
-    app = fastpath.wrap(Django())
+    app = fastpath.wrap(Inner())
     environ = environ_for(cached_url, REMOTE_ADDR="198.51.100.9")
     assert all(call(app, dict(environ))[0] == 200 for _ in range(50))
 
