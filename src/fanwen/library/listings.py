@@ -113,8 +113,12 @@ def category_page(category_id: int, category_ids: list[int], number: int) -> Pag
 
 def page_window(page: Page, radius: int = 2) -> list[int | None]:
     """Page numbers to link: first, last and a window around the current; None is a gap."""
-    last = page.paginator.num_pages
-    wanted = {1, last, *range(page.number - radius, page.number + radius + 1)}
+    return page_numbers(page.number, page.paginator.num_pages, radius)
+
+
+def page_numbers(number: int, last: int, radius: int = 2) -> list[int | None]:
+    """page_window for a page number of `last` pages (pages that are not a Django Page)."""
+    wanted = {1, last, *range(number - radius, number + radius + 1)}
     numbers = sorted(n for n in wanted if 1 <= n <= last)
     links: list[int | None] = []
     for n in numbers:

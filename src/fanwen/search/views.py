@@ -33,16 +33,6 @@ def _suggested_categories(query: str, nodes: list[CategoryNode]) -> list[Categor
     return found[:8] or [n for n in nodes if n.parent_id is None][:8]
 
 
-def _page_window(page: int, last: int, radius: int = 2) -> list[int | None]:
-    numbers = sorted({1, last, *range(page - radius, page + radius + 1)} & set(range(1, last + 1)))
-    links: list[int | None] = []
-    for n in numbers:
-        if links and n - (links[-1] or 0) > 1:
-            links.append(None)
-        links.append(n)
-    return links
-
-
 def results(request: HttpRequest) -> HttpResponse:
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
     number = request.GET.get("page", "1")
@@ -66,7 +56,7 @@ def results(request: HttpRequest) -> HttpResponse:
         "category_choices": nodes,
         "results": found,
         "hits": shown,
-        "page_links": _page_window(found.page, last_page) if found.total else [],
+        "page_links": listings.page_numbers(found.page, last_page) if found.total else [],
         "last_page": last_page,
         "base_query": urlencode(params),
         "message": ""
