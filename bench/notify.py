@@ -67,12 +67,10 @@ def prepare(count: int, out_path: Path, provider: str = "wechat") -> None:
     from fanwen.library.models import Article, Category
     from fanwen.orders.actions import do_create_order
     from fanwen.orders.models import Order, Plan
-    from fanwen.payments.backends.wechat import rfc3339
+    from fanwen.payments.sandbox.alipay_keys import load_alipay_keys
     from fanwen.payments.sandbox.keys import load_keys
-    from fanwen.payments.sandbox.platform import notification_body, platform_headers
 
     call_command("migrate", verbosity=0, interactive=False)
-    keys = load_keys()
     category = Category.objects.create(name="基准测试", slug="bench-notify")
     article = Article.objects.create(
         category=category,
@@ -81,7 +79,23 @@ def prepare(count: int, out_path: Path, provider: str = "wechat") -> None:
         published_at=timezone.now() - dt.timedelta(days=1),
     )
     if provider == "alipay":
-        return _prepare_alipay(count, out_path, article)
+        keys = load_alipay_keys()
+        merchant = {
+            "provider": Order.Provider.ALIPAY_SANDBOX,
+            "channel": Order.Channel.ALIPAY_QR,
+            "mchid": keys.seller_id,
+            "appid": keys.appid,
+        }
+        notification = _alipay_notification
+    else:
+        keys = load_keys()
+        merchant = {
+            "provider": Order.Provider.SANDBOX,
+            "channel": Order.Channel.NATIVE,
+            "mchid": keys.mchid,
+            "appid": keys.appid,
+        }
+        notification = _wechat_notification
     with out_path.open("w", encoding="utf-8") as out:
         for n in range(count):
             is_pass = n % 4 == 3
@@ -89,87 +103,76 @@ def prepare(count: int, out_path: Path, provider: str = "wechat") -> None:
                 visitor=Visitor.objects.create(),
                 plan_code=Plan.Code.PASS_30D if is_pass else Plan.Code.ARTICLE_COPY,
                 article=None if is_pass else article,
-                provider=Order.Provider.SANDBOX,
-                channel=Order.Channel.NATIVE,
-                mchid=keys.mchid,
-                appid=keys.appid,
+                **merchant,
             )
-            resource = {
-                "appid": keys.appid,
-                "mchid": keys.mchid,
-                "out_trade_no": order.out_trade_no,
-                "transaction_id": f"4200099{n:021d}",
-                "trade_type": "NATIVE",
-                "trade_state": "SUCCESS",
-                "trade_state_desc": "支付成功",
-                "bank_type": "OTHERS",
-                "attach": "",
-                "success_time": rfc3339(timezone.now()),
-                "payer": {"openid": f"oSBXbench{n:017d}"},
-                "amount": {
-                    "total": order.amount_fen,
-                    "payer_total": order.amount_fen,
-                    "currency": "CNY",
-                    "payer_currency": "CNY",
-                },
-            }
-            body = notification_body(keys, resource)
-            headers = platform_headers(keys, body)
-            out.write(json.dumps({"body": body, "headers": headers}, ensure_ascii=False) + "\n")
+            out.write(json.dumps(notification(keys, order, n), ensure_ascii=False) + "\n")
 
 
-def _prepare_alipay(count: int, out_path: Path, article) -> None:
-    """Alipay sandbox orders and their trade_status_sync forms, signed with the sandbox's Alipay key."""
+def _wechat_notification(keys, order, n: int) -> dict:
+    """The order's TRANSACTION.SUCCESS notification: AES-GCM resource, RSA-signed headers."""
+    from django.utils import timezone
+
+    from fanwen.payments.backends.wechat import rfc3339
+    from fanwen.payments.sandbox.platform import notification_body, platform_headers
+
+    resource = {
+        "appid": keys.appid,
+        "mchid": keys.mchid,
+        "out_trade_no": order.out_trade_no,
+        "transaction_id": f"4200099{n:021d}",
+        "trade_type": "NATIVE",
+        "trade_state": "SUCCESS",
+        "trade_state_desc": "支付成功",
+        "bank_type": "OTHERS",
+        "attach": "",
+        "success_time": rfc3339(timezone.now()),
+        "payer": {"openid": f"oSBXbench{n:017d}"},
+        "amount": {
+            "total": order.amount_fen,
+            "payer_total": order.amount_fen,
+            "currency": "CNY",
+            "payer_currency": "CNY",
+        },
+    }
+    body = notification_body(keys, resource)
+    return {"body": body, "headers": platform_headers(keys, body)}
+
+
+def _alipay_notification(keys, order, n: int) -> dict:
+    """The order's trade_status_sync form, RSA2-signed with the sandbox's Alipay key."""
     from urllib.parse import urlencode
 
     from django.utils import timezone
 
-    from fanwen.accounts.models import Visitor
-    from fanwen.orders.actions import do_create_order
-    from fanwen.orders.models import Order, Plan
     from fanwen.payments.backends.alipay import fen_to_yuan
     from fanwen.payments.sandbox.alipay import beijing, signed_notification
-    from fanwen.payments.sandbox.alipay_keys import load_alipay_keys
 
-    keys = load_alipay_keys()
     now = beijing(timezone.now())
-    with out_path.open("w", encoding="utf-8") as out:
-        for n in range(count):
-            is_pass = n % 4 == 3
-            order = do_create_order(
-                visitor=Visitor.objects.create(),
-                plan_code=Plan.Code.PASS_30D if is_pass else Plan.Code.ARTICLE_COPY,
-                article=None if is_pass else article,
-                provider=Order.Provider.ALIPAY_SANDBOX,
-                channel=Order.Channel.ALIPAY_QR,
-                mchid=keys.seller_id,
-                appid=keys.appid,
-            )
-            amount = fen_to_yuan(order.amount_fen)
-            fields = signed_notification(
-                {
-                    "notify_time": now,
-                    "notify_type": "trade_status_sync",
-                    "notify_id": f"bench{n:027d}",
-                    "charset": "utf-8",
-                    "version": "1.0",
-                    "app_id": keys.appid,
-                    "seller_id": keys.seller_id,
-                    "trade_no": f"2026112922001{n:015d}",
-                    "out_trade_no": order.out_trade_no,
-                    "buyer_id": f"2088{n:012d}",
-                    "trade_status": "TRADE_SUCCESS",
-                    "total_amount": amount,
-                    "receipt_amount": amount,
-                    "buyer_pay_amount": amount,
-                    "subject": "基准测试",
-                    "gmt_create": now,
-                    "gmt_payment": now,
-                },
-                keys,
-            )
-            headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
-            out.write(json.dumps({"body": urlencode(fields), "headers": headers}) + "\n")
+    amount = fen_to_yuan(order.amount_fen)
+    fields = signed_notification(
+        {
+            "notify_time": now,
+            "notify_type": "trade_status_sync",
+            "notify_id": f"bench{n:027d}",
+            "charset": "utf-8",
+            "version": "1.0",
+            "app_id": keys.appid,
+            "seller_id": keys.seller_id,
+            "trade_no": f"2026112922001{n:015d}",
+            "out_trade_no": order.out_trade_no,
+            "buyer_id": f"2088{n:012d}",
+            "trade_status": "TRADE_SUCCESS",
+            "total_amount": amount,
+            "receipt_amount": amount,
+            "buyer_pay_amount": amount,
+            "subject": "基准测试",
+            "gmt_create": now,
+            "gmt_payment": now,
+        },
+        keys,
+    )
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    return {"body": urlencode(fields), "headers": headers}
 
 
 def check(count: int) -> None:
