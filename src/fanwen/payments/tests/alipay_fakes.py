@@ -103,15 +103,21 @@ def canonical(data: dict[str, str], *, exclude: tuple[str, ...]) -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(data.items()) if k not in exclude)
 
 
-def alipay_order(visitor: Any, article: Any, plan_code: str = Plan.Code.ARTICLE_COPY) -> Order:
+def alipay_order(
+    visitor: Any, article: Any, plan_code: str = Plan.Code.ARTICLE_COPY, **merchant: Any
+) -> Order:
+    """An Alipay QR order; `merchant` overrides provider, mchid (seller_id) and appid."""
     return make_order(
         visitor,
         plan_code,
         article if plan_code == Plan.Code.ARTICLE_COPY else None,
-        provider=Order.Provider.ALIPAY,
-        channel=Order.Channel.ALIPAY_QR,
-        mchid=SELLER_ID,
-        appid=APPID,
+        **{
+            "provider": Order.Provider.ALIPAY,
+            "channel": Order.Channel.ALIPAY_QR,
+            "mchid": SELLER_ID,
+            "appid": APPID,
+            **merchant,
+        },
     )
 
 

@@ -15,13 +15,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from fanwen.orders.actions import do_refund
-from fanwen.orders.models import Entitlement, Order, Plan
-from fanwen.orders.tests.fixtures import make_order
+from fanwen.orders.models import Entitlement, Order
 from fanwen.payments.backends import backends
 from fanwen.payments.jobs import reconcile_payments, retry_refunds
 from fanwen.payments.models import SandboxAlipayTrade, SandboxNotification
 from fanwen.payments.sandbox.alipay_keys import load_alipay_keys
 from fanwen.payments.sandbox.notify import deliver_notification
+from fanwen.payments.tests.alipay_fakes import alipay_order
 from fanwen.payments.tests.fixtures import LIVE_DB
 from fanwen.payments.tests.test_order_api import browser, create, post
 from fanwen.payments.tests.test_sandbox_flow import press
@@ -30,14 +30,12 @@ pytestmark = LIVE_DB
 NOTIFY_PATH = "/pay/notify/alipay/"
 
 
-def alipay_order(visitor, article, plan_code: str = Plan.Code.ARTICLE_COPY) -> Order:
+def sandbox_alipay_order(visitor, article) -> Order:
     keys = load_alipay_keys()
-    return make_order(
+    return alipay_order(
         visitor,
-        plan_code,
-        article if plan_code == Plan.Code.ARTICLE_COPY else None,
+        article,
         provider=Order.Provider.ALIPAY_SANDBOX,
-        channel=Order.Channel.ALIPAY_QR,
         mchid=keys.seller_id,
         appid=keys.appid,
     )
@@ -153,7 +151,7 @@ def test_a_tampered_wap_request_is_refused_and_opens_no_trade(alipay_sandbox, ar
 def test_the_gateway_answers_signed_refusals_the_sdk_verifies(
     alipay_sandbox, xiaoming, article, copy_plan
 ):
-    order = alipay_order(xiaoming, article)
+    order = sandbox_alipay_order(xiaoming, article)
     alipay_sandbox.create(order, "alipay_qr", "203.0.113.7")
     # The same out_trade_no for another amount: Alipay sees a tampered request.
     Order.objects.filter(pk=order.pk).update(amount_fen=1)
@@ -177,12 +175,12 @@ def test_the_gateway_answers_signed_refusals_the_sdk_verifies(
 
 
 def test_closing_and_refunding_in_the_sandbox(alipay_sandbox, xiaoming, article, copy_plan, kefu):
-    unscanned = alipay_order(xiaoming, article)
+    unscanned = sandbox_alipay_order(xiaoming, article)
     code_url = alipay_sandbox.create(unscanned, "alipay_qr", "203.0.113.7")["code_url"]
     alipay_sandbox.close(unscanned.out_trade_no)  # unknown to Alipay: harmless
     assert "交易已关闭（沙箱）" in requests.get(code_url, timeout=10).text
 
-    order = alipay_order(xiaoming, article)
+    order = sandbox_alipay_order(xiaoming, article)
     code_url = alipay_sandbox.create(order, "alipay_qr", "203.0.113.7")["code_url"]
     press(requests.Session(), code_url, "确认付款")
     assert deliver_notification(the_notification(order)) == 200
@@ -205,7 +203,7 @@ def test_closing_and_refunding_in_the_sandbox(alipay_sandbox, xiaoming, article,
 def test_a_lost_notification_is_made_good_by_the_worker(
     alipay_sandbox, xiaoming, article, copy_plan, settings
 ):
-    order = alipay_order(xiaoming, article)
+    order = sandbox_alipay_order(xiaoming, article)
     code_url = alipay_sandbox.create(order, "alipay_qr", "203.0.113.7")["code_url"]
     press(requests.Session(), code_url, "确认付款")
     # A notify URL that answers 200 but not `success`: Alipay counts it as not delivered.
