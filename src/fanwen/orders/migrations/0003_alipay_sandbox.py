@@ -15,4 +15,9 @@ class Migration(migrations.Migration):
             name='provider',
             field=models.CharField(choices=[('wechat', '微信支付'), ('alipay', '支付宝'), ('sandbox', '沙箱（测试）'), ('alipay_sbx', '支付宝沙箱（测试）')], max_length=10, verbose_name='支付方式'),
         ),
+        migrations.AlterField(
+            model_name='paymentevent',
+            name='provider',
+            field=models.CharField(blank=True, choices=[('wechat', '微信支付'), ('alipay', '支付宝'), ('sandbox', '沙箱（测试）'), ('alipay_sbx', '支付宝沙箱（测试）')], max_length=10, verbose_name='支付方式'),
+        ),
     ]
