@@ -63,9 +63,8 @@ def paywall_config(article: Article) -> dict:
     return {
         "article": article.pk,
         "alipay": bool(settings.PAYMENT_ALIPAY_BACKEND),
-        # A sandbox takes the payment: its QR codes open the sandbox payer page (a link too).
-        "sandbox": settings.PAYMENT_WECHAT_BACKEND == "sandbox"
-        or settings.PAYMENT_ALIPAY_BACKEND == "alipay_sandbox",
+        # With the sandbox on, a QR code for a sandbox payer page gets a link to it too.
+        "sandbox": bool(settings.FANWEN_SANDBOX),
         "text": reverse("paywall:clean-text", args=[article.pk]),
         "orders": reverse("payments:create-order"),
         "qr": reverse("paywall:qr"),
