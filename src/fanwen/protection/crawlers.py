@@ -25,10 +25,13 @@ from fanwen.lib.ratelimit import client_ip
 
 logger = logging.getLogger(__name__)
 
-# The engines' published reverse DNS domains; the leading dot keeps "evilbaidu.com" out.
+# The reverse DNS domains each engine documents for its crawler, and no others: Google's
+# googleusercontent.com is every Google Cloud VM's default name (and only Google's
+# user-triggered fetchers use it), so it proves nothing about Googlebot. The leading dot
+# keeps "evilbaidu.com" out; geo.googlebot.com lies under googlebot.com.
 CRAWLER_DOMAINS: dict[str, tuple[str, ...]] = {
     "baidu": (".baidu.com", ".baidu.jp"),
-    "google": (".googlebot.com", ".google.com", ".googleusercontent.com"),
+    "google": (".googlebot.com", ".google.com"),
     "bing": (".search.msn.com",),
     "sogou": (".sogou.com",),
     "360": (".360.cn", ".so.com"),
@@ -82,12 +85,15 @@ def _normal_ip(ip: str) -> str | None:
 
 
 def host_belongs_to(host: str, engine: str) -> bool:
-    name = host.rstrip(".").lower()
+    """Whether a reverse DNS name lies under one of the engine's documented domains."""
+    # DNS names are case-insensitive and may be written fully qualified, with the root's dot.
+    name = host.strip().lower().removesuffix(".")
     return name.endswith(CRAWLER_DOMAINS[engine])
 
 
 def _cache_key(ip: str, engine: str) -> str:
-    return f"fanwen:crawler:{engine}:{ip}"
+    # v2: verdicts cached while googleusercontent.com still passed must not outlive that rule.
+    return f"fanwen:crawler:v2:{engine}:{ip}"
 
 
 def _verify(ip: str, engine: str) -> bool:

@@ -7,9 +7,11 @@ import threading
 
 import pytest
 from django.core.cache import cache
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
-from fanwen.protection import crawlers
+from fanwen.library.models import Article
+from fanwen.library.tests.factories import make_article, make_category
+from fanwen.protection import crawlers, fonts
 
 BAIDU_UA = "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)"
 GOOGLE_UA = (
@@ -96,21 +98,77 @@ def test_a_crawler_is_verified_when_reverse_and_forward_dns_agree(dns, caplog):
     assert "verified" in caplog.text and BAIDU_IP in caplog.text
 
 
-@pytest.mark.parametrize(
-    ("user_agent", "ip", "host"),
-    [
-        (GOOGLE_UA, "66.249.66.1", "crawl-66-249-66-1.googlebot.com"),
-        (GOOGLE_UA, "66.249.90.77", "rate-limited-proxy-66-249-90-77.google.com"),
-        (BING_UA, "157.55.39.84", "msnbot-157-55-39-84.search.msn.com"),
-        (SOGOU_UA, "123.126.113.160", "sogouspider-123-126-113-160.crawl.sogou.com"),
-        (SO360_UA, "180.153.232.1", "crawl-180-153-232-1.360.cn"),
-        (BAIDU_UA, "2400:da00::1", "baiduspider-ipv6.crawl.baidu.jp"),
-    ],
-)
-def test_each_engine_is_verified_under_its_own_domains(dns, user_agent, ip, host):
+def proven(dns: FakeDNS, user_agent: str, ip: str, host: str) -> bool:
+    """Whether `ip` passes as the crawler `user_agent` claims when its PTR is `host`."""
     dns.ptr[ip] = host
     dns.addresses[host] = {ip}
-    assert crawlers.is_verified_crawler(ip, user_agent)
+    return crawlers.is_verified_crawler(ip, user_agent)
+
+
+# --- the domains each engine documents for its crawler ---
+
+
+def test_googlebot_is_verified_under_googlebot_com_and_google_com(dns):
+    assert proven(dns, GOOGLE_UA, "66.249.66.1", "crawl-66-249-66-1.googlebot.com")
+    assert proven(dns, GOOGLE_UA, "66.249.66.2", "crawl-66-249-66-2.geo.googlebot.com")
+    assert proven(dns, GOOGLE_UA, "66.249.90.77", "rate-limited-proxy-66-249-90-77.google.com")
+
+
+def test_bingbot_is_verified_under_search_msn_com(dns):
+    assert proven(dns, BING_UA, "157.55.39.84", "msnbot-157-55-39-84.search.msn.com")
+
+
+def test_baiduspider_is_verified_under_baidu_com_and_baidu_jp(dns):
+    assert proven(dns, BAIDU_UA, BAIDU_IP, BAIDU_HOST)
+    assert proven(dns, BAIDU_UA, "2400:da00::1", "baiduspider-ipv6.crawl.baidu.jp")
+
+
+def test_sogou_spider_is_verified_under_sogou_com(dns):
+    assert proven(dns, SOGOU_UA, "123.126.113.160", "sogouspider-123-126-113-160.crawl.sogou.com")
+
+
+def test_360spider_is_verified_under_360_cn_and_so_com(dns):
+    assert proven(dns, SO360_UA, "180.153.232.1", "crawl-180-153-232-1.360.cn")
+    assert proven(dns, SO360_UA, "180.153.232.2", "crawl-180-153-232-2.so.com")
+
+
+def test_a_fully_qualified_or_upper_case_name_is_the_same_name(dns):
+    assert proven(dns, GOOGLE_UA, "66.249.66.3", "Crawl-66-249-66-3.GOOGLEBOT.COM.")
+    assert crawlers.host_belongs_to("crawl-66-249-66-1.googlebot.com.", "google")
+    assert not crawlers.host_belongs_to("googlebot.com.evil.cn.", "google")
+
+
+# --- names that prove nothing ---
+
+
+def test_a_google_cloud_vm_claiming_googlebot_is_refused(dns):
+    # googleusercontent.com is the default reverse DNS of any Google Cloud VM: anyone's.
+    assert not proven(dns, GOOGLE_UA, "34.91.1.2", "2.1.91.34.bc.googleusercontent.com")
+
+
+def test_an_amazon_vm_claiming_googlebot_is_refused(dns):
+    host = "ec2-3-80-1-2.compute-1.amazonaws.com"
+    assert not proven(dns, GOOGLE_UA, "3.80.1.2", host)
+    assert not proven(dns, BING_UA, "3.80.1.3", "ec2-3-80-1-3.eu-west-1.compute.amazonaws.com")
+
+
+def test_a_look_alike_that_only_starts_with_the_domain_is_refused(dns):
+    assert not proven(dns, BAIDU_UA, "203.0.113.10", "crawl.baidu.com.evil.cn")
+    assert not proven(dns, GOOGLE_UA, "203.0.113.11", "crawl.googlebot.com.evil.cn")
+
+
+def test_a_name_glued_to_the_domain_without_a_dot_is_refused(dns):
+    assert not proven(dns, GOOGLE_UA, "203.0.113.12", "crawl.evilgooglebot.com")
+    assert not proven(dns, GOOGLE_UA, "203.0.113.13", "evilgoogle.com")
+    assert not proven(dns, BING_UA, "203.0.113.14", "notsearch.msn.com")
+
+
+def test_a_googlebot_name_whose_forward_dns_gives_another_ip_is_refused(dns):
+    # Whoever owns an IP writes its PTR: only the forward lookup is Google's word.
+    dns.ptr["203.0.113.15"] = "crawl-66-249-66-1.googlebot.com"
+    dns.addresses["crawl-66-249-66-1.googlebot.com"] = {"66.249.66.1"}
+    assert not crawlers.is_verified_crawler("203.0.113.15", GOOGLE_UA)
+    assert dns.forward_calls == ["crawl-66-249-66-1.googlebot.com"]
 
 
 def test_ipv6_addresses_are_compared_in_one_spelling(dns):
@@ -225,3 +283,66 @@ def test_a_request_is_checked_by_its_remote_address_and_user_agent_once(dns):
 def test_the_real_resolvers_answer_for_the_loopback_address():
     assert crawlers.forward_dns("localhost") & {"127.0.0.1", "::1"}
     assert crawlers.reverse_dns("256.1.1.1") is None
+
+
+# --- over HTTP: what a false Googlebot gets ---
+
+PAGE_LIMIT = 3
+
+
+@pytest.fixture
+def protected_article(db, settings, tmp_path):
+    """A published article at the font level, its font built, pages limited per IP."""
+    settings.FANWEN_PROTECTION = "font"
+    settings.FANWEN_FONT_DIR = str(tmp_path / "fonts")
+    settings.FANWEN_CRAWLER_VERIFY = True
+    settings.FANWEN_PAGE_RATE_WINDOW = 3600
+    settings.FANWEN_PAGE_RATE_LIMIT = 0
+    settings.FANWEN_PAGE_IP_RATE_LIMIT = PAGE_LIMIT
+    item = make_article(make_category("工作总结", "cr-zongjie"), title="社区志愿服务工作总结")
+    fonts.build_font(item)
+    yield item
+    fonts.wait_for_builds()
+
+
+def paragraphs(article: Article) -> list[str]:
+    return [b["text"] for p in article.pieces.all() for b in p.blocks if b.get("kind") == "p"]
+
+
+def test_a_google_cloud_vm_sending_googlebots_user_agent_gets_the_protected_page_and_the_limit(
+    protected_article, dns
+):
+    ip, host = "34.91.1.2", "2.1.91.34.bc.googleusercontent.com"
+    dns.ptr[ip] = host
+    dns.addresses[host] = {ip}
+    fake = Client(HTTP_USER_AGENT=GOOGLE_UA, REMOTE_ADDR=ip)
+    url = protected_article.get_absolute_url()
+    pages = [fake.get(url) for _ in range(PAGE_LIMIT)]
+    for page in pages:
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert 'data-variant="protected"' in html
+        assert not any(text in html for text in paragraphs(protected_article))
+    refused = fake.get(url)
+    assert refused.status_code == 429
+    assert not any(text in refused.content.decode() for text in paragraphs(protected_article))
+
+
+def test_a_verified_googlebot_gets_the_clean_page_and_no_limit(protected_article, dns):
+    ip, host = "66.249.66.1", "crawl-66-249-66-1.googlebot.com"
+    dns.ptr[ip] = host
+    dns.addresses[host] = {ip}
+    googlebot = Client(HTTP_USER_AGENT=GOOGLE_UA, REMOTE_ADDR=ip)
+    url = protected_article.get_absolute_url()
+    for _ in range(PAGE_LIMIT * 3):
+        page = googlebot.get(url)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert 'data-variant="clean"' in html
+        assert all(text in html for text in paragraphs(protected_article))
+
+
+def test_a_verdict_cached_under_the_old_rules_is_not_trusted(dns):
+    # Before googleusercontent.com was dropped, this VM's claim was cached as verified.
+    cache.set("fanwen:crawler:google:34.91.1.2", True, timeout=3600)
+    assert not proven(dns, GOOGLE_UA, "34.91.1.2", "2.1.91.34.bc.googleusercontent.com")
