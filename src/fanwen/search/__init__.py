@@ -29,7 +29,9 @@ class Hit:
     title_html: str  # escaped, hits wrapped in <mark>…</mark>
     category_id: int
     published_at: datetime | None
-    snippet_html: str  # ≤ 120 visible chars, escaped, hits in <mark>…</mark>, no spaces injected
+    # From the free parts (a heading, the intro), never the body: ≤ 120 visible chars,
+    # escaped, hits in <mark>…</mark>, no spaces injected.
+    snippet_html: str
     score: float
 
 
@@ -53,7 +55,7 @@ def search(
     """
     from fanwen.search.analysis import parse_query
     from fanwen.search.backends import get_backend
-    from fanwen.search.highlight import highlight, snippet
+    from fanwen.search.highlight import free_snippet, highlight
 
     started = time.perf_counter()
     page, per_page = max(1, page), max(1, per_page)
@@ -74,7 +76,7 @@ def search(
                 title_html=highlight(f.title, parsed.highlight),
                 category_id=f.category_id,
                 published_at=f.published_at,
-                snippet_html=snippet(f.text, parsed.highlight),
+                snippet_html=free_snippet(f.free.intro, f.free.headings, parsed.highlight),
                 score=f.score,
             )
             for f in found

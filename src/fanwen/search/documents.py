@@ -1,25 +1,51 @@
-"""What the index holds for an article, read from the database in batches."""
+"""What the index holds for an article, read from the database in batches.
+
+The body is indexed (searches find articles by it) but never stored: what a result shows
+comes from the free parts alone (title, intro, piece titles, headings), which every reader
+sees in clean text anyway. Snippets of the body would hand the sold text out phrase by phrase.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from fanwen.library.models import Article, Category, Piece
+
+HEADING_KINDS = frozenset({"h1", "h2", "h3"})
+
+
+@dataclass(frozen=True)
+class FreeParts:
+    """The parts of an article shown clean to everyone: what a result's snippet is cut from."""
+
+    intro: str = ""
+    # Piece titles and h1-h3 headings, in page order.
+    headings: tuple[str, ...] = ()
+
+    def dumps(self) -> str:
+        return json.dumps({"intro": self.intro, "headings": self.headings}, ensure_ascii=False)
+
+    @classmethod
+    def loads(cls, raw: str) -> FreeParts:
+        data = json.loads(raw)
+        return cls(data.get("intro", ""), tuple(data.get("headings", ())))
 
 
 @dataclass(frozen=True)
 class IndexDoc:
     article_id: int
     title: str
-    # The pieces' blocks, one per line: what snippets are cut from.
+    # The pieces' blocks, one per line: indexed, never stored.
     text: str
     category_id: int
     # The category and all its ancestors: filtering by a category finds its descendants too.
     category_path: tuple[int, ...]
     published_at: datetime | None
+    free: FreeParts = field(default_factory=FreeParts)
 
 
 def category_paths() -> dict[int, tuple[int, ...]]:
@@ -35,17 +61,26 @@ def category_paths() -> dict[int, tuple[int, ...]]:
     return paths
 
 
-def _documents(
-    rows: list[tuple[int, str, int, datetime | None]], paths: dict[int, tuple[int, ...]]
-) -> list[IndexDoc]:
+Row = tuple[int, str, str, int, datetime | None]
+FIELDS = ("pk", "title", "intro", "category_id", "published_at")
+
+
+def _documents(rows: list[Row], paths: dict[int, tuple[int, ...]]) -> list[IndexDoc]:
     texts: dict[int, list[str]] = defaultdict(list)
+    headings: dict[int, list[str]] = defaultdict(list)
     pieces = (
         Piece.objects.filter(article_id__in=[row[0] for row in rows])
         .order_by("article_id", "position")
-        .values_list("article_id", "blocks")
+        .values_list("article_id", "title", "blocks")
     )
-    for article_id, blocks in pieces:
-        texts[article_id].extend(block.get("text", "") for block in blocks or ())
+    for article_id, piece_title, blocks in pieces:
+        if piece_title.strip():
+            headings[article_id].append(piece_title.strip())
+        for block in blocks or ():
+            text = block.get("text", "")
+            texts[article_id].append(text)
+            if block.get("kind") in HEADING_KINDS and text.strip():
+                headings[article_id].append(text.strip())
     return [
         IndexDoc(
             article_id=pk,
@@ -54,8 +89,9 @@ def _documents(
             category_id=category_id,
             category_path=paths.get(category_id, (category_id,)),
             published_at=published_at,
+            free=FreeParts(intro.strip(), tuple(headings.get(pk, ()))),
         )
-        for pk, title, category_id, published_at in rows
+        for pk, title, intro, category_id, published_at in rows
     ]
 
 
@@ -67,11 +103,7 @@ def _indexable():
 
 def load(article_ids: Iterable[int]) -> list[IndexDoc]:
     """The documents of those articles that should be in the index (the rest are not)."""
-    rows = list(
-        _indexable()
-        .filter(pk__in=list(article_ids))
-        .values_list("pk", "title", "category_id", "published_at")
-    )
+    rows = list(_indexable().filter(pk__in=list(article_ids)).values_list(*FIELDS))
     return _documents(rows, category_paths()) if rows else []
 
 
@@ -85,10 +117,7 @@ def iter_all(batch_size: int = 500) -> Iterator[list[IndexDoc]]:
     last = 0
     while True:
         rows = list(
-            _indexable()
-            .filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", "title", "category_id", "published_at")[:batch_size]
+            _indexable().filter(pk__gt=last).order_by("pk").values_list(*FIELDS)[:batch_size]
         )
         if not rows:
             return

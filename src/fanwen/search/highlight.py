@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from django.utils.html import escape
@@ -117,3 +118,29 @@ def snippet(text: str, terms: tuple[str, ...], width: int = SNIPPET_CHARS) -> st
         tail = ELLIPSIS
     window = text[start:end]
     return lead + mark(window, hit_spans(window, terms)) + tail
+
+
+def _distinct_hits(text: str, terms: tuple[str, ...]) -> tuple[int, int]:
+    spans = hit_spans(text, terms)
+    return len({text[start:end] for start, end in spans}), len(spans)
+
+
+def free_snippet(
+    intro: str, headings: Sequence[str], terms: tuple[str, ...], width: int = SNIPPET_CHARS
+) -> str:
+    """A result's snippet, from the free parts only: never from the body paragraphs.
+
+    The heading with the most distinct terms says where in the article the hit is; without
+    one, the intro says what the article is; without an intro, its first headings. Hits are
+    marked wherever they occur; the rules of `snippet()` (width, escaping) hold.
+    """
+    best, best_key = "", (0, 0)
+    for heading in headings:
+        key = _distinct_hits(heading, terms)
+        if key > best_key:
+            best, best_key = heading, key
+    if best:
+        return snippet(best, terms, width)
+    if intro:
+        return snippet(intro, terms, width)
+    return snippet(" ".join(headings), terms, width)

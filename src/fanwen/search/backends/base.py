@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from fanwen.search.analysis import ParsedQuery
-from fanwen.search.documents import IndexDoc
+from fanwen.search.documents import FreeParts, IndexDoc
 
 
 class SearchBusy(Exception):
@@ -20,7 +20,8 @@ class SearchBusy(Exception):
 class Found:
     article_id: int
     title: str
-    text: str
+    # What the result may show besides the title: never the body.
+    free: FreeParts
     category_id: int
     published_at: datetime | None
     score: float

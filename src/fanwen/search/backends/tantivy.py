@@ -2,7 +2,8 @@
 
 Text reaches tantivy already segmented (fanwen.search.analysis) as space-separated tokens,
 and the fields use tantivy's whitespace tokenizer, so token positions are exactly ours and
-phrase queries line up. Title and text are stored as bytes, for titles and snippets.
+phrase queries line up. The title and the free parts (fanwen.search.documents.FreeParts) are
+stored as bytes, for titles and snippets; the body is indexed and never stored.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from tantivy import FieldType, Occur, Query
 
 from fanwen.search.analysis import Analyzed, Clause, ParsedQuery, analyze_pair, bigrams
 from fanwen.search.backends.base import Found, IndexWriter, SearchBackend, SearchBusy
-from fanwen.search.documents import IndexDoc
+from fanwen.search.documents import FreeParts, IndexDoc
 
 # A new schema gets a new folder; `fanwen search_reindex` fills it.
-SCHEMA_VERSION = 1
+# v2: the body text is no longer stored, the free parts are.
+SCHEMA_VERSION = 2
 TITLE_BOOST = 4.0
 WORD_FIELDS = ("title_words", "body_words")
 BIGRAM_FIELDS = ("title_bigrams", "body_bigrams")
@@ -44,7 +46,7 @@ def build_schema() -> tantivy.Schema:
     for name in WORD_FIELDS + BIGRAM_FIELDS:
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
     builder.add_bytes_field("title", stored=True)
-    builder.add_bytes_field("text", stored=True)
+    builder.add_bytes_field("free", stored=True)
     return builder.build()
 
 
@@ -61,7 +63,7 @@ def to_document(doc: IndexDoc, title: Analyzed, text: Analyzed) -> tantivy.Docum
     document.add_text("body_words", text.words)
     document.add_text("body_bigrams", text.bigrams)
     document.add_bytes("title", doc.title.encode("utf-8"))
-    document.add_bytes("text", doc.text.encode("utf-8"))
+    document.add_bytes("free", doc.free.dumps().encode("utf-8"))
     return document
 
 
@@ -288,7 +290,7 @@ class TantivyBackend(SearchBackend):
                 Found(
                     article_id=doc.get_first("id"),
                     title=doc.get_first("title").decode("utf-8"),
-                    text=doc.get_first("text").decode("utf-8"),
+                    free=FreeParts.loads(doc.get_first("free").decode("utf-8")),
                     category_id=doc.get_first("category_id"),
                     published_at=(
                         datetime.fromtimestamp(published, UTC) if published is not None else None

@@ -34,17 +34,21 @@ def write_article(
     *paragraphs: str,
     status: str = Article.Status.PUBLISHED,
     published_at: dt.datetime | None = None,
+    intro: str = "",
 ) -> Article:
-    """An article of one piece whose blocks are `paragraphs` (a heading first if given as h1:…)."""
+    """An article of one piece whose blocks are `paragraphs` (headings given as h1:… or h2:…)."""
     article = Article.objects.create(
         category=category,
         title=title,
+        intro=intro,
         status=status,
         published_at=published_at or timezone.now() - dt.timedelta(hours=1),
         piece_count=1,
     )
     blocks = [
-        {"kind": "h1", "text": text[3:]} if text.startswith("h1:") else {"kind": "p", "text": text}
+        {"kind": text[:2], "text": text[3:]}
+        if text[:3] in ("h1:", "h2:", "h3:")
+        else {"kind": "p", "text": text}
         for text in paragraphs
     ]
     Piece.objects.create(

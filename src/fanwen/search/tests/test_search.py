@@ -9,7 +9,10 @@ import re
 from django.utils import timezone
 
 from fanwen import search
-from fanwen.library.models import Article, Category
+from fanwen.library.models import Article, Category, Piece
+from fanwen.search.analysis import parse_query
+from fanwen.search.backends import get_backend
+from fanwen.search.documents import FreeParts, load
 from fanwen.search.highlight import SNIPPET_CHARS, hit_spans, snippet
 
 from .conftest import write_article
@@ -37,8 +40,6 @@ def test_a_quoted_phrase_needs_the_words_side_by_side(category) -> None:
 
 
 def test_a_phrase_skips_common_bigrams_yet_stays_exact(category) -> None:
-    from fanwen.search.backends import get_backend
-
     # 工作 is in every article, so the phrase checks 一线, 线工 and 作法 and not 工作.
     write_article(category, "一线工作法经验", "推行一线工作法，问题解决在基层。")
     write_article(category, "一线工人", "深入一线工地，总结工作方法，总结做法。")
@@ -72,8 +73,8 @@ def test_hit_offsets_are_exact_character_offsets() -> None:
 
 
 def test_a_snippet_is_short_escaped_and_cut_around_the_hit(category) -> None:
-    body = FILLER * 3 + "我们把<垃圾分类>工作列入重要议事日程。" + FILLER * 3
-    write_article(category, "垃圾分类工作总结", body)
+    intro = FILLER * 3 + "我们把<垃圾分类>工作列入重要议事日程。" + FILLER * 3
+    write_article(category, "垃圾分类工作总结", "垃圾分类", intro=intro)
     search.apply_outbox()
     hit = search.search("垃圾分类").hits[0]
     shown = visible(hit.snippet_html)
@@ -82,8 +83,62 @@ def test_a_snippet_is_short_escaped_and_cut_around_the_hit(category) -> None:
     assert "&lt;<mark>垃圾分类</mark>&gt;" in hit.snippet_html
     # Cut from the stored text: nothing added between words, only the ellipses at the ends.
     assert shown.startswith("…") and shown.endswith("…")
-    assert shown.strip("…") in body
+    assert shown.strip("…") in intro
     assert " " not in shown
+
+
+def test_a_snippet_comes_from_the_free_parts_never_from_the_body(category) -> None:
+    body = "今年我们组织志愿者深入小区开展垃圾分类入户宣传，发放资料三千份。"
+    write_article(
+        category,
+        "社区工作总结",
+        "h1:一、主要做法",
+        body,
+        "h2:（一）垃圾分类进小区",
+        "h2:（二）文明劝导",
+        intro="本文介绍社区一年来的工作。",
+    )
+    write_article(category, "街道工作总结", "h1:一、志愿者队伍建设", body, "h1:二、下一步打算")
+    search.apply_outbox()
+    by_title = {hit.title: hit.snippet_html for hit in search.search("志愿者 垃圾分类").hits}
+    # Found by the body; shown by the heading that holds a hit, else the intro.
+    assert by_title == {
+        "社区工作总结": "（一）<mark>垃圾分类</mark>进小区",
+        "街道工作总结": "一、<mark>志愿者</mark>队伍建设",
+    }
+    by_title = {hit.title: hit.snippet_html for hit in search.search('"发放资料三千份"').hits}
+    # No heading or intro holds the hit: the intro, else the first headings.
+    assert by_title == {
+        "社区工作总结": "本文介绍社区一年来的工作。",
+        "街道工作总结": "一、志愿者队伍建设 二、下一步打算",
+    }
+
+
+def test_the_index_stores_the_free_parts_and_no_body(category) -> None:
+    article = write_article(
+        category, "党建工作计划", "h1:一、总体要求", "坚持党建引领。", intro="  导语。 "
+    )
+    Piece.objects.create(
+        article=article,
+        position=2,
+        title="党建工作计划篇二",
+        blocks=[{"kind": "h3", "text": "1、学习教育"}, {"kind": "p", "text": "每月学习一次。"}],
+    )
+    (doc,) = load([article.pk])
+    assert doc.free == FreeParts("导语。", ("一、总体要求", "党建工作计划篇二", "1、学习教育"))
+    assert FreeParts.loads(doc.free.dumps()) == doc.free
+    # The body is searched but nowhere in the stored document.
+    search.apply_outbox()
+    backend = get_backend()
+    searcher = backend.searcher()
+    (address,) = [a for _, a in searcher.search(backend.query_for(parse_query("每月学习")), 5).hits]
+    stored = [
+        value.decode() if isinstance(value, bytes) else str(value)
+        for values in searcher.doc(address).to_dict().values()
+        for value in values
+    ]
+    assert any("学习教育" in value for value in stored)
+    assert not any("每月学习" in value or "坚持党建引领" in value for value in stored)
 
 
 def test_a_snippet_joins_blocks_without_spaces_after_full_stops() -> None:
@@ -167,7 +222,12 @@ def test_an_empty_query_finds_nothing_quietly(category) -> None:
 
 
 def test_a_hit_carries_what_the_results_page_shows(category) -> None:
-    article = write_article(category, "社区<志愿服务>活动总结", "开展志愿服务活动十二次。")
+    article = write_article(
+        category,
+        "社区<志愿服务>活动总结",
+        "开展志愿服务活动十二次。",
+        intro="本文介绍社区志愿服务情况。",
+    )
     search.apply_outbox()
     results = search.search("志愿服务")
     hit = results.hits[0]
@@ -176,7 +236,7 @@ def test_a_hit_carries_what_the_results_page_shows(category) -> None:
     assert hit.title_html == "社区&lt;<mark>志愿服务</mark>&gt;活动总结"
     assert hit.category_id == category.pk
     assert abs((hit.published_at - article.published_at).total_seconds()) < 1
-    assert hit.snippet_html == "开展<mark>志愿服务</mark>活动十二次。"
+    assert hit.snippet_html == "本文介绍社区<mark>志愿服务</mark>情况。"
     assert hit.score > 0 and results.elapsed_ms > 0
 
 
