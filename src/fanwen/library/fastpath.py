@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 
 from fanwen.library import pagecache, viewcount
-from fanwen.library.views import page_key
+from fanwen.library.views import cache_headers, page_key
 from fanwen.protection.crawlers import claimed_crawler
 from fanwen.protection.pagelimit import limited_wsgi_response
 from fanwen.protection.render import anonymous_cache_name, clean_cache_name
@@ -53,18 +53,20 @@ def wrap(app: WSGIApp) -> WSGIApp:
     visitor_cookie = settings.FANWEN_VISITOR_COOKIE + "="
     headers = _static_headers()
 
-    def cached_page(environ: dict, article_id: str, cookies: str) -> bytes | None:
+    def cached_page(environ: dict, article_id: str, cookies: str) -> tuple[bytes | None, bool]:
+        """(the cached page or None, whether it is the public anonymous page)."""
         # An entry exists only for a host Django accepted when it rendered the page.
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        if visitor_cookie in cookies:
+        public = visitor_cookie not in cookies
+        if public:
+            name = anonymous_cache_name()
+        else:
             # A buyer whose right Django found a moment ago gets the shared clean page.
             name = clean_cache_name(cookies, int(article_id))
             if name is None:
-                return None
-        else:
-            name = anonymous_cache_name()
+                return None, False
         key = page_key(environ["wsgi.url_scheme"], host, f"a:{article_id}:{name}")
-        return pagecache.lookup(key)[0]
+        return pagecache.lookup(key)[0], public
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         cookies = environ.get("HTTP_COOKIE", "")
@@ -72,14 +74,16 @@ def wrap(app: WSGIApp) -> WSGIApp:
             match = ARTICLE_PATH.fullmatch(environ.get("PATH_INFO", ""))
             # A search crawler's claim is checked by Django; nobody else pays for that.
             if match and claimed_crawler(environ.get("HTTP_USER_AGENT", "")) is None:
-                body = cached_page(environ, match[1], cookies)
+                body, public = cached_page(environ, match[1], cookies)
                 if body is not None:
                     limited = limited_wsgi_response(environ)
                     if limited is not None:
                         start_response(limited[0], limited[1])
                         return [limited[2]]
                     viewcount.record_view(int(match[1]))
-                    start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+                    # A buyer's clean page is private; the anonymous one says how long to keep it.
+                    page_headers = [*headers, *cache_headers(public)]
+                    start_response("200 OK", [*page_headers, ("Content-Length", str(len(body)))])
                     return [body]
         return app(environ, start_response)
 

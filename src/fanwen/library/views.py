@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.paginator import InvalidPage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 
 from fanwen import search
@@ -21,7 +22,37 @@ from fanwen.protection import render as render_protection
 from fanwen.protection.offers import paywall_config, paywall_offers
 
 DESCRIPTION_CHARS = 120
+# A shared cache (nginx) is not purged by an edit, so it keeps an anonymous page only briefly.
+SHARED_CACHE_SECONDS = 10
 log = logging.getLogger("fanwen.library")
+
+
+def shared_cache_seconds() -> int:
+    """s-maxage of an anonymous page: a few seconds, and never longer than our own page cache."""
+    return max(0, min(SHARED_CACHE_SECONDS, pagecache.page_seconds()))
+
+
+def cache_headers(public: bool) -> list[tuple[str, str]]:
+    """Cache-Control and Vary of a reading page (the WSGI fast path sends the same).
+
+    Public: the page every reader without a right gets; browsers ask again each time (a
+    purchase must show at once) and shared caches may keep it briefly. Otherwise the page
+    was chosen for this reader (rights, login, crawler, staff) and nobody may store it.
+    """
+    if public:
+        control = f"public, max-age=0, s-maxage={shared_cache_seconds()}"
+    else:
+        control = "private, no-store"
+    # A cookie may carry a right: a shared cache must never answer it with another's copy.
+    return [("Cache-Control", control), ("Vary", "Cookie")]
+
+
+def _with_cache_headers(response: HttpResponse, *, public: bool) -> HttpResponse:
+    headers = dict(cache_headers(public))
+    response["Cache-Control"] = headers["Cache-Control"]
+    # Added to, not replacing: the session and CSRF middleware may vary a page by Cookie too.
+    patch_vary_headers(response, (headers["Vary"],))
+    return response
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -41,12 +72,17 @@ def _page_key(request: HttpRequest, name: str) -> str:
     return page_key(request.scheme, request.get_host(), name)
 
 
-def _cached_html(body: bytes) -> HttpResponse:
+def _cached_html(body: bytes, *, public: bool) -> HttpResponse:
     response = HttpResponse(body, content_type="text/html; charset=utf-8")
     # Set here because the fast path in middleware.py skips CommonMiddleware (no chunking).
     response["Content-Length"] = str(len(body))
     response["X-Page-Cache"] = "hit"
-    return response
+    return _with_cache_headers(response, public=public)
+
+
+def _logged_in(request: HttpRequest) -> bool:
+    # A session cookie may carry a login: what it is served is nobody else's to keep.
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
 def _serve(
@@ -54,15 +90,16 @@ def _serve(
 ) -> HttpResponse:
     """Anonymous readers get the cached page; staff always get a fresh one."""
     if _is_staff(request):
-        return render_page()
+        return _with_cache_headers(render_page(), public=False)
+    public = not _logged_in(request)
     key = _page_key(request, name)
     body, gen = pagecache.lookup(key)
     if body is not None:
-        return _cached_html(body)
+        return _cached_html(body, public=public)
     response = render_page()
     pagecache.store(key, response.content, gen, pagecache.page_seconds())
     response["X-Page-Cache"] = "miss"
-    return response
+    return _with_cache_headers(response, public=public)
 
 
 def _description(text: str) -> str:
@@ -121,13 +158,16 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 def article(request: HttpRequest, article_id: int) -> HttpResponse:
     staff = _is_staff(request)
-    if not staff and not render_protection.may_differ(request):
-        # The reader everyone is: the anonymous variant straight from the cache.
+    # Only the reader everyone is (no cookie that may carry a right, no crawler claim) gets a
+    # page that shared caches may keep; any other reader's variant was chosen for them.
+    everyone = not staff and not render_protection.may_differ(request)
+    if everyone:
+        # The anonymous variant straight from the cache.
         key = _page_key(request, f"a:{article_id}:{render_protection.anonymous_cache_name()}")
         body, _ = pagecache.lookup(key)
         if body is not None:
             viewcount.record_view(article_id)
-            return _cached_html(body)
+            return _cached_html(body, public=True)
     # Ids past a 64-bit integer would make the database driver raise instead of finding nothing.
     item = Article.objects.filter(pk=article_id).first() if article_id < 2**63 else None
     if item is None or not (item.is_public or staff):
@@ -140,7 +180,7 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
         body, gen = pagecache.lookup(key)
         if body is not None:
             viewcount.record_view(article_id)
-            return _cached_html(body)
+            return _cached_html(body, public=everyone)
     rendering = rendering.resolved(item)
     context = _article_context(request, item, staff, rendering)
     response = render(request, "library/article.html", context)
@@ -149,7 +189,9 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
         if cacheable and rendering.cache_name is not None:
             pagecache.store(key, response.content, gen, pagecache.page_seconds())
             response["X-Page-Cache"] = "miss"
-    return response
+    # A page we do not cache ourselves (a font still being built) no shared cache keeps either.
+    public = everyone and item.is_public and rendering.cache_name is not None
+    return _with_cache_headers(response, public=public)
 
 
 @dataclass

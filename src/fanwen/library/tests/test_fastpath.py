@@ -51,6 +51,8 @@ def test_a_cached_page_is_served_without_reaching_django_with_the_same_bytes_and
     assert status == "200 OK"
     assert body == content
     assert headers == django_headers
+    # The comparison includes what shared caches are told, not only the security headers.
+    assert headers["Cache-Control"].startswith("public,") and headers["Vary"] == "Cookie"
 
 
 def test_the_fast_path_still_counts_the_view(cached, settings):
