@@ -238,6 +238,22 @@ def test_a_verified_crawler_reads_cached_pages_over_the_limit(limits, dns, cache
     assert call(application, person)[0] == 429
 
 
+def test_a_google_cloud_vm_claiming_googlebot_is_limited_like_anyone(limits, dns, cached_url):
+    from fanwen.wsgi import application
+
+    from .test_crawlers import GOOGLE_UA
+
+    # Its reverse DNS is Google's, but the default name of any Google Cloud VM.
+    vm_ip, vm_host = "34.91.1.2", "2.1.91.34.bc.googleusercontent.com"
+    dns.ptr[vm_ip] = vm_host
+    dns.addresses[vm_host] = {vm_ip}
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 2
+    vm = environ_for(cached_url, REMOTE_ADDR=vm_ip, HTTP_USER_AGENT=GOOGLE_UA)
+    statuses = [call(application, dict(vm))[0] for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert dns.reverse_calls == [vm_ip]
+
+
 def test_the_fast_path_with_limits_off_serves_everything(limits, cached_url):
     app = fastpath.wrap(Inner())
     environ = environ_for(cached_url, REMOTE_ADDR="198.51.100.9")
