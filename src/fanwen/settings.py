@@ -309,6 +309,10 @@ FANWEN_CRAWLER_CACHE_SECONDS = env_int("FANWEN_CRAWLER_CACHE_SECONDS", 24 * 3600
 FANWEN_PAGE_RATE_WINDOW = env_int("FANWEN_PAGE_RATE_WINDOW", 60)
 FANWEN_PAGE_RATE_LIMIT = env_int("FANWEN_PAGE_RATE_LIMIT", 40)
 FANWEN_PAGE_IP_RATE_LIMIT = env_int("FANWEN_PAGE_IP_RATE_LIMIT", 240)
+# Searches per minute per visitor and per IP (0 turns a limit off), besides the page limit:
+# a reader refines a query a few times, a phrase walker asks hundreds.
+FANWEN_SEARCH_RATE_LIMIT = env_int("FANWEN_SEARCH_RATE_LIMIT", 20)
+FANWEN_SEARCH_IP_RATE_LIMIT = env_int("FANWEN_SEARCH_IP_RATE_LIMIT", 120)
 # A pass's fair use: distinct articles copied or downloaded per day.
 FANWEN_PASS_DAILY_CAP = env_int("FANWEN_PASS_DAILY_CAP", 100)
 # Signed download links live this long.

@@ -5,18 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from fanwen import search
+from fanwen.lib import ratelimit
 from fanwen.library import listings
 from fanwen.library.catalog import Node as CategoryNode
 from fanwen.library.catalog import category_tree
+from fanwen.protection.access import visitor_id_from_cookie
+from fanwen.protection.pagelimit import seconds_left, too_many_response
 
 PER_PAGE = 10
 MAX_QUERY_CHARS = 60
 # Tantivy pages by offset: deep pages cost more and nobody reads them.
 MAX_PAGE = 50
+RATE_SCOPE = "search"
+# FANWEN_SEARCH_RATE_LIMIT and FANWEN_SEARCH_IP_RATE_LIMIT count searches per minute.
+RATE_WINDOW = 60
 
 
 @dataclass(frozen=True)
@@ -33,11 +40,34 @@ def _suggested_categories(query: str, nodes: list[CategoryNode]) -> list[Categor
     return found[:8] or [n for n in nodes if n.parent_id is None][:8]
 
 
+def _over_search_limit(request: HttpRequest) -> bool:
+    """Count one search for this IP and (with a signed visitor cookie) this visitor."""
+    visitor_limit = settings.FANWEN_SEARCH_RATE_LIMIT
+    ip_limit = settings.FANWEN_SEARCH_IP_RATE_LIMIT
+    if visitor_limit <= 0 and ip_limit <= 0:
+        return False
+    cookie = request.COOKIES.get(settings.FANWEN_VISITOR_COOKIE)
+    visitor_id = visitor_id_from_cookie(cookie) if cookie and visitor_limit > 0 else None
+    within = ratelimit.allowed(
+        request,
+        RATE_SCOPE,
+        visitor_id,
+        limit=visitor_limit,
+        ip_limit=ip_limit,
+        window=RATE_WINDOW,
+    )
+    # Staff search to edit; the user is loaded only for a search already over the limit.
+    return not within and not request.user.is_staff
+
+
 def results(request: HttpRequest) -> HttpResponse:
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
     number = request.GET.get("page", "1")
     if not number.isdigit() or not 1 <= int(number) <= MAX_PAGE:
         raise Http404("页码不对")
+    # Only a query is a search: the empty page (the box and a hint) costs nothing.
+    if query and _over_search_limit(request):
+        return too_many_response(seconds_left(RATE_WINDOW))
     tree = category_tree()
     nodes = [n for root in tree.roots for n in [root, *root.children]]
     category = tree.by_slug.get(request.GET.get("c", ""))

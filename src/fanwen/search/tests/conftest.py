@@ -13,6 +13,9 @@ from fanwen.search.backends import backends
 
 @pytest.fixture(autouse=True)
 def search_index(settings, tmp_path):
+    # Tests search many times from one IP; the search limit tests turn the limits on.
+    settings.FANWEN_SEARCH_RATE_LIMIT = 0
+    settings.FANWEN_SEARCH_IP_RATE_LIMIT = 0
     settings.SEARCH_BACKENDS = {
         "default": {
             "BACKEND": "fanwen.search.backends.tantivy.TantivyBackend",

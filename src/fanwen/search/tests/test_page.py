@@ -77,3 +77,51 @@ def test_the_article_page_lists_related_articles_from_the_index(client: Client, 
     related = re.search(r"相关范文</h2>(.*?)</section>", html, re.S)[1]
     assert second.title in related
     assert first.title not in related
+
+
+def visitor_cookie(client: Client, visitor_id: str) -> None:
+    from django.conf import settings
+    from django.core.signing import get_cookie_signer
+
+    from fanwen.accounts.visitors import COOKIE_SALT
+
+    name = settings.FANWEN_VISITOR_COOKIE
+    client.cookies[name] = get_cookie_signer(salt=name + COOKIE_SALT).sign(visitor_id)
+
+
+@pytest.mark.usefixtures("empty_cache")
+def test_searches_are_limited_per_visitor_and_per_ip(client: Client, library, settings):
+    settings.FANWEN_SEARCH_RATE_LIMIT = 3
+    settings.FANWEN_SEARCH_IP_RATE_LIMIT = 5
+    visitor_cookie(client, "visitor-one")
+    statuses = [client.get("/search", {"q": "党建", "page": "1"}).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = client.get("/search", {"q": "文明城市"})
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "no-store" in refused["Cache-Control"]
+    # The empty page is no search: it still opens.
+    assert client.get("/search").status_code == 200
+    # A new visitor from the same IP gets what is left of the IP's allowance, no more.
+    visitor_cookie(client, "visitor-two")
+    assert client.get("/search", {"q": "党建"}).status_code == 429
+
+
+@pytest.mark.usefixtures("empty_cache")
+def test_a_fresh_visitor_cookie_does_not_reset_the_ip_limit(client: Client, library, settings):
+    settings.FANWEN_SEARCH_RATE_LIMIT = 2
+    settings.FANWEN_SEARCH_IP_RATE_LIMIT = 4
+    statuses = []
+    for n in range(6):
+        visitor_cookie(client, f"visitor-{n}")
+        statuses.append(client.get("/search", {"q": "党建"}).status_code)
+    assert statuses == [200, 200, 200, 200, 429, 429]
+
+
+@pytest.mark.usefixtures("empty_cache")
+def test_staff_search_past_the_limit(client: Client, library, settings, django_user_model):
+    settings.FANWEN_SEARCH_RATE_LIMIT = 1
+    settings.FANWEN_SEARCH_IP_RATE_LIMIT = 1
+    client.force_login(django_user_model.objects.create_user("editor2", is_staff=True))
+    statuses = [client.get("/search", {"q": "党建"}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
