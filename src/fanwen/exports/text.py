@@ -23,6 +23,7 @@ from fanwen.exports.fill import apply_fill
 from fanwen.library.models import Article, Piece
 
 BLOCK_KINDS = ("h1", "h2", "h3", "p")
+TITLE_KINDS = ("title", "piece")
 # The buyer mark's alphabet: a source text carrying these would read back differently once
 # marks are stripped, so they are dropped here (they are invisible anyway).
 _MARK_CHARS = "\u200b\u200c\u200d\u2060"
@@ -118,6 +119,12 @@ def fill_lines(lines: list[Line], fill: dict[str, str] | None) -> list[Line]:
     if not fill:
         return lines
     return [Line(line.kind, apply_fill(line.text, fill)) for line in lines]
+
+
+def title_line_numbers(article: Article, *, piece_position: int | None = None) -> frozenset[int]:
+    """Which lines of `article_text` are the title and piece titles: the buyer mark keeps out."""
+    lines = article_lines(article, piece_position=piece_position)
+    return frozenset(number for number, line in enumerate(lines) if line.kind in TITLE_KINDS)
 
 
 def article_text(

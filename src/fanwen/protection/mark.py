@@ -1,4 +1,4 @@
-"""The buyer mark: an invisible, keyed mark of the order id, repeated through copied text and DOCX.
+"""The buyer mark: an invisible, keyed mark of the order id, spread sparsely through copied text.
 
 A mark is 32 zero-width characters, 2 bits each, holding 8 bytes:
 
@@ -8,17 +8,26 @@ A mark is 32 zero-width characters, 2 bits each, holding 8 bytes:
 Decoding recomputes the tag from the unsealed id, so a random run of zero-width characters,
 or a mark made with another key, is refused (a chance of 1 in 2**32 per try). The four
 characters have no decomposition (NFC and NFKC keep them), are not whitespace, and are
-plain text that survives copy and paste into a .txt file. Variation selectors are not used:
-after some CJK ideographs they select a different glyph, which would change what is seen.
+plain text that survives copy and paste into a .txt file, Word and WPS. Not used: variation
+selectors (after some ideographs and full-width punctuation they pick another glyph), the
+bidi marks (they reorder neighbouring digits and punctuation), U+FEFF (editors drop it as a
+byte order mark) and the invisible operators U+2061-2064 (they render nothing in Chromium
+and LibreOffice too, but a shorter mark is not worth a character some editor may draw).
+
+Where (embed_mark): never in the title, never between two letters or ideographs (a word
+split by a ZERO WIDTH SPACE no longer matches a search in Word), only right after 。，、；：！？
+followed by an ideograph, or at a line end; at most MARK_EVERY (180) visible characters apart,
+so any 200 consecutive characters of the body hold a whole mark.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hmac
 import re
-import unicodedata
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,6 +37,10 @@ from django.utils.crypto import salted_hmac
 ALPHABET = "\u200b\u200c\u200d\u2060"
 MARK_LENGTH = 32  # characters: 8 bytes at 2 bits each
 MAX_ORDER_ID = 2**32 - 1
+# Visible characters between marks at most: any 200 consecutive ones hold a whole mark.
+MARK_EVERY = 180
+# A mark may follow these full-width marks when an ideograph comes next.
+ANCHORS = "。，、；：！？"
 PROPERTY_NAME = "DocumentId"  # the DOCX custom property; a plain name invites no deletion
 _SYMBOL = {char: value for value, char in enumerate(ALPHABET)}
 _RUN = re.compile(f"[{ALPHABET}]{{{MARK_LENGTH},}}")
@@ -93,10 +106,7 @@ def encode_mark(order_id: int) -> str:
     return "".join(ALPHABET[(number >> shift) & 3] for shift in range(2 * MARK_LENGTH - 2, -1, -2))
 
 
-def _is_anchor(char: str) -> bool:
-    """A mark may follow a CJK character or punctuation, where nothing joins across it."""
-    if unicodedata.category(char).startswith("P"):
-        return True
+def _is_ideograph(char: str) -> bool:
     code = ord(char)
     return (
         0x3400 <= code <= 0x4DBF
@@ -106,31 +116,82 @@ def _is_anchor(char: str) -> bool:
     )
 
 
-def _joins_previous(char: str) -> bool:
-    # Combining marks and variation selectors (Mn/Mc/Me) belong to the character before them.
-    return unicodedata.category(char) in ("Mn", "Mc", "Me")
+def _slots(text: str, unmarked_lines: Collection[int]) -> tuple[int, list[int]]:
+    """(where the first marked line starts, indexes of `text` before which a mark may go).
+
+    After 。，、；：！？ when an ideograph follows, and at the end of a line: nothing joins or
+    is shaped across those places, a line may already break there, and no word is split.
+    Not next to other punctuation (full-width pairs are kerned together) or Latin and digits.
+    """
+    slots: list[int] = []
+    start: int | None = None
+    line = 0
+    last = len(text) - 1
+    for index, char in enumerate(text):
+        if char == "\n" or (char == "\r" and text[index + 1 : index + 2] != "\n"):
+            line += 1
+            continue
+        if line in unmarked_lines:
+            continue
+        if start is None:
+            start = index
+        if char.isspace():
+            continue
+        following = text[index + 1] if index < last else ""
+        if following in ("", "\r", "\n") or (char in ANCHORS and _is_ideograph(following)):
+            slots.append(index + 1)
+    return (start or 0), slots
 
 
-def embed_mark(text: str, order_id: int, *, every: int = 60) -> str:
-    """`text` with the mark after the first suitable character, then about every `every` characters.
+def _spread(slots: list[int], every: int, start: int, end: int) -> list[int]:
+    """Each time the farthest slot at most `every` characters on, from `start` until `end` is near.
 
-    Any mark already in the text is removed first; the visible characters are unchanged.
+    So marks are never more than `every` characters apart, nor from the start and end of the
+    marked lines, where the text has slots that close; where it has none, the next slot is
+    taken. A text shorter than `every` still gets one mark.
+    """
+    chosen: list[int] = []
+    last = start
+    while not chosen or last + every < end:
+        reach = bisect.bisect_right(slots, last + every)
+        if reach and slots[reach - 1] > last:
+            last = slots[reach - 1]
+        elif reach < len(slots):
+            last = slots[reach]
+        else:
+            break
+        chosen.append(last)
+    return chosen
+
+
+def embed_mark(
+    text: str,
+    order_id: int,
+    *,
+    every: int = MARK_EVERY,
+    unmarked_lines: Collection[int] = (0,),
+) -> str:
+    """`text` with the mark at most `every` visible characters apart (see _slots for where).
+
+    Line 0 (the title) and the other `unmarked_lines` get none. Any mark already in the text
+    is removed first; the visible characters are unchanged.
     """
     if every < 1:
         raise ValueError("every must be at least 1")
     mark = encode_mark(order_id)
+    if ALPHABET[0] not in mark:
+        # A run of joiners alone would take away the line break the slot allows (WORD JOINER
+        # forbids one); a ZERO WIDTH SPACE keeps it. find_marks skips the extra character.
+        mark = ALPHABET[0] + mark
     text = strip_marks(text)
     out: list[str] = []
-    since: int | None = None  # visible characters since the last mark; None before the first
-    last = len(text) - 1
-    for index, char in enumerate(text):
-        out.append(char)
-        if since is not None:
-            since += 1
-        due = since is None or since >= every
-        if due and _is_anchor(char) and (index == last or not _joins_previous(text[index + 1])):
-            out.append(mark)
-            since = 0
+    body, slots = _slots(text, frozenset(unmarked_lines))
+    done = 0
+    for slot in _spread(slots, every, body, len(text)):
+        out.append(text[done:slot])
+        out.append(mark)
+        done = slot
+    out.append(text[done:])
     return "".join(out)
 
 
@@ -159,19 +220,29 @@ def strip_marks(text: str) -> str:
 
 
 def docx_mark(data: bytes) -> list[int]:
-    """Order ids a DOCX names: its custom property first, then the marks in its text.
+    """Order ids a DOCX names: custom properties, document variables, session ids, then text.
 
+    Any one of them is enough, so removing the properties Word shows leaves the others.
     Raises ValueError (with a message for people) when `data` is not a readable DOCX.
     """
     # exports.docx builds documents with this module's marks, so it is imported here.
-    from fanwen.exports.docx import read_docx
+    from fanwen.exports.docx import inspect_docx
 
-    text, properties = read_docx(data)
+    content = inspect_docx(data)
     found: list[int] = []
-    property_id = decode_token(properties.get(PROPERTY_NAME, ""))
-    if property_id is not None:
-        found.append(property_id)
-    for order_id, _count in find_marks(text):
-        if order_id not in found:
+
+    def add(order_id: int | None) -> None:
+        if order_id is not None and order_id not in found:
             found.append(order_id)
+
+    # Every value is tried, not just ours by name: a renamed property still counts.
+    for value in (*content.properties.values(), *content.variables.values()):
+        add(decode_token(value))
+    # The token's two halves are two session ids; Word sorts and adds to them on a resave.
+    for first in content.rsids:
+        for second in content.rsids:
+            if first != second:
+                add(decode_token(first + second))
+    for order_id, _count in find_marks(content.text):
+        add(order_id)
     return found

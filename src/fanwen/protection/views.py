@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fanwen.exports.docx import build_docx
 from fanwen.exports.fill import apply_fill, placeholder_groups
-from fanwen.exports.text import article_text
+from fanwen.exports.text import article_text, title_line_numbers
 from fanwen.library.models import Article
 from fanwen.protection.access import ReaderRight, reader_right, take_under_pass
 from fanwen.protection.fonts import font_face_css, font_for
@@ -96,8 +96,14 @@ def _clean_font(article: Article) -> dict | None:
     return {"family": font.clean_family, "css": font_face_css(font, clean=True)}
 
 
-def _marked(text: str, right: ReaderRight) -> str:
-    return embed_mark(text, right.order_id) if right.order_id else text
+def _marked(
+    text: str, right: ReaderRight, article: Article, piece_position: int | None = None
+) -> str:
+    if not right.order_id:
+        return text
+    # Titles stay as they are: a mark there would be the first thing a buyer might notice.
+    titles = title_line_numbers(article, piece_position=piece_position)
+    return embed_mark(text, right.order_id, unmarked_lines=titles)
 
 
 def download_token(
@@ -160,10 +166,14 @@ def clean_text(request: HttpRequest, article_id: int) -> HttpResponse:
         },
         "font": _clean_font(article),
         "pieces": [
-            {"position": p.position, "anchor": p.anchor, "text": _marked(texts[p.position], right)}
+            {
+                "position": p.position,
+                "anchor": p.anchor,
+                "text": _marked(texts[p.position], right, article, p.position),
+            }
             for p in pieces
         ],
-        "text": _marked(whole, right),
+        "text": _marked(whole, right, article),
         "mark": encode_mark(right.order_id) if right.order_id else "",
         "fill_groups": placeholder_groups(article),
         "download_url": _download_url(download_token(article, right, piece, fill)),

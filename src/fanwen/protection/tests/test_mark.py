@@ -1,4 +1,5 @@
 import random
+import re
 import unicodedata
 
 import pytest
@@ -6,6 +7,8 @@ from django.test import override_settings
 
 from fanwen.protection.mark import (
     ALPHABET,
+    ANCHORS,
+    MARK_EVERY,
     MARK_LENGTH,
     decode_token,
     embed_mark,
@@ -15,7 +18,8 @@ from fanwen.protection.mark import (
     strip_marks,
 )
 
-ESSAY = (
+TITLE = "社区志愿服务工作总结"
+BODY = (
     "今年以来，我们社区以“邻里守望、温暖同行”为主题，组织党员、居民和共建单位开展了形式多样的志愿服务活动。"
     "全年共开展集中服务活动36场，参与志愿者1200余人次，服务居民近4000人次。\n"
     "一、建好队伍，让志愿服务有人干\n"
@@ -25,6 +29,26 @@ ESSAY = (
     "我们在活动前先做“需求清单”，通过入户走访和意见箱收集居民最关心的问题。针对老旧小区楼道堆物多的问题，"
     "开展了八次楼道清理行动；针对独居老人多的情况，推行“一对一结对”，志愿者每周至少上门或电话问候一次。"
 ) * 2
+# As the copy button hands it out: title, an empty line, the body.
+ESSAY = f"{TITLE}\n\n{BODY}"
+
+
+def is_ideograph(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("CJK UNIFIED IDEOGRAPH")
+
+
+def mark_places(marked: str) -> list[tuple[int, str, str]]:
+    """(visible position, character before, character after) of every run of mark characters."""
+    places = []
+    visible = 0
+    for index, char in enumerate(marked):
+        if char in ALPHABET:
+            if index == 0 or marked[index - 1] not in ALPHABET:
+                after = next((c for c in marked[index:] if c not in ALPHABET), "")
+                places.append((visible, marked[index - 1] if index else "", after))
+        else:
+            visible += 1
+    return places
 
 
 def visible_excerpt(marked: str, start: int, length: int) -> str:
@@ -58,28 +82,57 @@ def test_a_mark_is_invisible_fixed_length_and_different_per_order():
     assert find_marks(f"范文{mark}") == [(42, 1)]
 
 
-def test_embedding_changes_nothing_visible_and_repeats_the_mark():
+def test_embedding_changes_nothing_visible_and_spreads_the_mark_sparsely():
     marked = embed_mark(ESSAY, 1234)
     assert strip_marks(marked) == ESSAY
     assert marked.count("\n") == ESSAY.count("\n")
     ((order_id, count),) = find_marks(marked)
     assert order_id == 1234
-    assert count >= len(ESSAY) // 60
+    places = [visible for visible, _before, _after in mark_places(marked)]
+    assert count == len(places)
+    # No more marks than needed: one per MARK_EVERY characters of the body, give or take one.
+    assert len(BODY) // MARK_EVERY <= count <= len(BODY) // MARK_EVERY + 2
+    body_start = len(TITLE) + 2
+    gaps = [b - a for a, b in zip([body_start, *places], [*places, len(ESSAY)], strict=True)]
+    assert max(gaps) <= MARK_EVERY
 
 
-def test_marks_follow_cjk_or_punctuation_and_never_split_a_sequence():
-    text = "中\u0301文e\u0301，测试\r\n第二行🙂、再来一次。" * 20
-    marked = embed_mark(text, 7, every=3)
+def test_marks_sit_only_after_full_width_punctuation_before_an_ideograph_or_at_a_line_end():
+    text = (
+        "标题不打标记\n"
+        "中\u0301文e\u0301，测试\r\n第二行🙂、再来一次。“引号”，2024年，word，"
+        "括号（内），结束。\n一、标题行没有标点\n"
+    ) * 20
+    marked = embed_mark(text, 7, every=1, unmarked_lines=())
     assert strip_marks(marked) == text
-    assert "\r\n" in marked and marked.count("\r\n") == text.count("\r\n")
-    mark = encode_mark(7)
-    pieces = marked.split(mark)
-    assert len(pieces) > 20
-    for before, after in zip(pieces, pieces[1:], strict=False):
-        previous = before[-1]
-        assert unicodedata.category(previous).startswith("P") or "\u4e00" <= previous <= "\u9fff"
-        if after:
-            assert unicodedata.category(after[0]) not in ("Mn", "Mc", "Me")
+    places = mark_places(marked)
+    assert len(places) > 100
+    for _visible, before, after in places:
+        at_line_end = after in ("\r", "\n", "")
+        assert at_line_end or (before in ANCHORS and is_ideograph(after)), (before, after)
+        # Never inside a word: not between two letters, digits or ideographs.
+        assert not (before.isalnum() and after.isalnum())
+    befores = {before for _visible, before, _after in places}
+    # Line ends after an ideograph (a heading) count; punctuation before "“" or "2" does not.
+    assert "点" in befores and "，" in befores and "。" in befores
+    assert not any(after in "“2w（" for _visible, _before, after in places)
+
+
+def test_the_title_and_the_lines_asked_for_get_no_mark():
+    text = f"{TITLE}，一个逗号\n\n篇一　标题，也有逗号\n{BODY}"
+    marked = embed_mark(text, 99, every=5, unmarked_lines={0, 2})
+    lines = marked.split("\n")
+    assert lines[0] == f"{TITLE}，一个逗号" and lines[2] == "篇一　标题，也有逗号"
+    assert find_marks(lines[3])[0][0] == 99
+
+
+def test_a_mark_without_a_zero_width_space_gets_one_so_the_line_may_still_break_there():
+    # WORD JOINER forbids a line break: a gap of joiners alone would move a line end.
+    order_id = next(n for n in range(1, 1_000_000) if ALPHABET[0] not in encode_mark(n))
+    marked = embed_mark(ESSAY, order_id)
+    assert ALPHABET[0] + encode_mark(order_id) in marked
+    assert all(ALPHABET[0] in gap for gap in re.findall(f"[{ALPHABET}]+", marked))
+    assert find_marks(marked)[0][0] == order_id
 
 
 def test_embedding_again_replaces_the_old_mark():
@@ -93,11 +146,15 @@ def test_the_mark_survives_normalization(form):
     assert find_marks(normalized)[0][0] == 98765
 
 
-@pytest.mark.parametrize("start", [0, 37, 150, 301, len(ESSAY) - 200])
-def test_a_200_character_excerpt_is_enough(start):
-    excerpt = visible_excerpt(embed_mark(ESSAY, 555), start, 200)
-    assert len(strip_marks(excerpt)) == 200
-    assert find_marks(excerpt)[0][0] == 555
+@pytest.mark.parametrize("form", [None, "NFC", "NFKC"])
+def test_any_200_consecutive_characters_are_enough(form):
+    marked = embed_mark(ESSAY, 555)
+    for start in range(len(ESSAY) - 200 + 1):
+        excerpt = visible_excerpt(marked, start, 200)
+        assert len(strip_marks(excerpt)) == 200
+        if form:
+            excerpt = unicodedata.normalize(form, excerpt)
+        assert [order_id for order_id, _count in find_marks(excerpt)] == [555], start
 
 
 def test_a_cut_that_glues_part_of_a_mark_to_a_whole_one_still_finds_it():
@@ -113,7 +170,7 @@ def test_the_mark_survives_a_plain_text_file(tmp_path):
 
 
 def test_several_orders_are_listed_most_frequent_first():
-    text = embed_mark(ESSAY, 11) + embed_mark(ESSAY[:100], 22)
+    text = embed_mark(ESSAY, 11) + embed_mark(ESSAY[:220], 22)
     found = find_marks(text)
     assert [order_id for order_id, _count in found] == [11, 22]
     assert found[0][1] > found[1][1] >= 1
