@@ -5,8 +5,14 @@ title 二号 方正小标宋简体 centred, an empty line, body 三号 仿宋_GB
 first-line indent at an exact 29 pt line (22 lines to the page, as the standard asks);
 headings 一、 in 黑体, (一) in 楷体_GB2312, 1. in bold 仿宋_GB2312; page numbers "— 1 —" in
 四号 宋体, odd pages right, even pages left. Fonts a machine lacks fall back through the
-font table (仿宋_GB2312 -> 仿宋 …). The paragraphs hold exactly `exports.text.article_text`,
-plus the buyer mark when an order is given.
+font table (仿宋_GB2312 -> 仿宋 …). The visible text is exactly `exports.text.article_text`.
+
+With an order, the buyer mark goes only where nothing renders, in four independent places so
+that removing one (say the properties, the one Word shows) leaves the others:
+the custom property DocumentId, a document variable (settings.xml w:docVars, which no Word
+dialog shows), the revision session ids (w:rsids and each paragraph's w:rsidR/w:rsidRDefault,
+which Word keeps on a resave) and a hidden run (w:vanish) at the end of each body paragraph
+holding the zero-width mark, so paragraphs pasted elsewhere still carry it.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import functools
 import io
 import zipfile
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 import docx
@@ -30,6 +37,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from lxml import etree
 
 from fanwen.exports.text import Line, article_lines, fill_lines
@@ -76,6 +84,12 @@ _CUSTOM_PROPERTIES_URI = "http://schemas.openxmlformats.org/officeDocument/2006/
 _VT_URI = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 # The format id every Office custom property carries.
 _CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+# Revision session id attributes a paragraph or run may carry.
+_RSID_ATTRIBUTES = tuple(
+    qn(f"w:{name}") for name in ("rsidR", "rsidRDefault", "rsidP", "rsidRPr", "rsidDel", "rsidTr")
+)
+# Enough for any document a person edited; a pasted-together one may hold more (not tried).
+_MAX_RSIDS = 200
 
 
 def _set_fonts(rpr, name: str) -> None:
@@ -160,6 +174,12 @@ def _set_defaults(document) -> None:
         link = styles_element.find(f"{qn('w:style')}[@{qn('w:styleId')}='{style_id}']")
         for child in link.findall(qn("w:link")):
             link.remove(child)
+    # The session ids of the document python-docx's template was saved from: not ours.
+    for rsids in document.settings.element.findall(qn("w:rsids")):
+        document.settings.element.remove(rsids)
+    for element in document.element.body.iter():
+        for attribute in _RSID_ATTRIBUTES:
+            element.attrib.pop(attribute, None)
     theme_lang = document.settings.element.find(qn("w:themeFontLang"))
     if theme_lang is not None:
         theme_lang.set(qn("w:eastAsia"), "zh-CN")
@@ -315,15 +335,60 @@ def _custom_properties_part(package, properties: dict[str, str]) -> Part:
     )
 
 
-def _marked(lines: list[Line], order_id: int) -> list[Line]:
-    # One pass over the whole text spaces the marks evenly across paragraph ends.
-    marked = buyer_mark.embed_mark("\n".join(line.text for line in lines), order_id)
-    return [Line(line.kind, text) for line, text in zip(lines, marked.split("\n"), strict=True)]
+@dataclass(frozen=True)
+class _Mark:
+    """The buyer mark as the DOCX carries it."""
+
+    token: str  # 16 hex digits: the custom property and the document variable
+    text: str  # the zero-width mark, for the hidden runs
+
+    @property
+    def rsids(self) -> tuple[str, str]:
+        # Session ids are 8 hex digits, upper case as Word writes them.
+        return self.token[:8].upper(), self.token[8:].upper()
 
 
-def _paragraphs_xml(lines: list[Line]) -> list[str]:
+def _settings_mark(settings_element, mark: _Mark) -> None:
+    """A document variable and the session ids, where CT_Settings has them (before m:mathPr)."""
+    variables = OxmlElement("w:docVars")
+    variable = OxmlElement("w:docVar")
+    variable.set(qn("w:name"), buyer_mark.PROPERTY_NAME)
+    variable.set(qn("w:val"), mark.token)
+    variables.append(variable)
+    rsids = OxmlElement("w:rsids")
+    root = OxmlElement("w:rsidRoot")
+    root.set(qn("w:val"), mark.rsids[0])
+    rsids.append(root)
+    for value in sorted(mark.rsids):
+        rsid = OxmlElement("w:rsid")
+        rsid.set(qn("w:val"), value)
+        rsids.append(rsid)
+    follower = next(
+        (
+            child
+            for child in settings_element
+            if child.tag in (qn("m:mathPr"), qn("w:attachedSchema"), qn("w:themeFontLang"))
+        ),
+        None,
+    )
+    if follower is None:
+        settings_element.append(variables)
+        settings_element.append(rsids)
+    else:
+        follower.addprevious(variables)
+        follower.addprevious(rsids)
+
+
+def _paragraphs_xml(lines: list[Line], mark: _Mark | None = None) -> list[str]:
     parts = []
     first_piece = True
+    ids = f' w:rsidR="{mark.rsids[0]}" w:rsidRDefault="{mark.rsids[1]}"' if mark else ""
+    # Hidden text is left out of layout, printing and PDF export: the mark never renders.
+    hidden = (
+        f'<w:r><w:rPr><w:vanish/></w:rPr><w:t xml:space="preserve">{mark.text}</w:t></w:r>'
+        if mark
+        else ""
+    )
     for line in lines:
         style = STYLE_IDS[line.kind]
         props = f'<w:pStyle w:val="{style}"/>' if style != "Normal" else ""
@@ -333,7 +398,9 @@ def _paragraphs_xml(lines: list[Line]) -> list[str]:
                 props += "<w:pageBreakBefore/>"
             first_piece = False
         run = f'<w:r><w:t xml:space="preserve">{escape(line.text)}</w:t></w:r>' if line.text else ""
-        parts.append(f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{run}</w:p>")
+        if line.kind == "p" and line.text:
+            run += hidden
+        parts.append(f"<w:p{ids}>{f'<w:pPr>{props}</w:pPr>' if props else ''}{run}</w:p>")
     return parts
 
 
@@ -346,50 +413,62 @@ def build_docx(
 ) -> bytes:
     """The article (or one piece) as a .docx; with `order_id`, carrying that order's buyer mark."""
     lines = fill_lines(article_lines(article, piece_position=piece_position), fill)
+    mark = None
     if order_id is not None:
-        lines = _marked(lines, order_id)
+        mark = _Mark(buyer_mark.mark_token(order_id), buyer_mark.encode_mark(order_id))
     document = docx.Document(io.BytesIO(_template()))
     # One parse of the whole body: python-docx's add_paragraph() looks the style up by name
     # for every paragraph, which was two thirds of the build time.
-    body = parse_xml(f"<w:body {nsdecls('w')}>{''.join(_paragraphs_xml(lines))}</w:body>")
+    body = parse_xml(f"<w:body {nsdecls('w')}>{''.join(_paragraphs_xml(lines, mark))}</w:body>")
     section = document.element.body.sectPr
     for paragraph in list(body):
         section.addprevious(paragraph)
     core = document.core_properties
-    core.title = buyer_mark.strip_marks(lines[0].text)
+    core.title = lines[0].text
     now = timezone.now()
     core.created = now
     core.modified = now
     core.revision = 1
-    if order_id is not None:
+    if mark is not None:
         package = document.part.package
-        part = _custom_properties_part(
-            package, {buyer_mark.PROPERTY_NAME: buyer_mark.mark_token(order_id)}
-        )
+        part = _custom_properties_part(package, {buyer_mark.PROPERTY_NAME: mark.token})
         package.relate_to(part, RT.CUSTOM_PROPERTIES)
+        _settings_mark(document.settings.element, mark)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
-def read_docx(data: bytes) -> tuple[str, dict[str, str]]:
-    """(the body paragraphs' text, one per line; the custom properties) of any .docx.
+@dataclass
+class DocxContent:
+    """What a .docx holds that may carry a buyer mark."""
 
-    Raises ValueError with a message for people when `data` is not a readable .docx.
-    """
+    text: str  # the body paragraphs, one per line, hidden runs included
+    visible_text: str  # the same without hidden (w:vanish) runs: what a reader sees
+    properties: dict[str, str] = field(default_factory=dict)  # custom properties
+    variables: dict[str, str] = field(default_factory=dict)  # settings.xml w:docVars
+    rsids: list[str] = field(default_factory=list)  # session ids, settings first, then body
+
+
+def _is_hidden(run) -> bool:
+    vanish = run.find(f"{qn('w:rPr')}/{qn('w:vanish')}")
+    return vanish is not None and vanish.get(qn("w:val"), "true") not in ("0", "false", "off")
+
+
+def _open(data: bytes):
     try:
         check_docx_zip(data)
     except ImportRejected as exc:
         raise ValueError(str(exc)) from None
     try:
-        document = docx.Document(io.BytesIO(data))
+        return docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many kinds for a damaged package
         raise ValueError(
             f"无法读取这个 DOCX 文件（{type(exc).__name__}），文件可能已损坏"
         ) from None
-    body = document.element.body
-    # Paragraphs inside tables too: a leaked text may have been rearranged into one.
-    text = "\n".join(Paragraph(p, document).text for p in body.iter(qn("w:p")))
+
+
+def _custom_properties(document) -> dict[str, str]:
     properties: dict[str, str] = {}
     for part in document.part.package.iter_parts():
         if part.content_type != CT.OFC_CUSTOM_PROPERTIES:
@@ -402,9 +481,62 @@ def read_docx(data: bytes) -> tuple[str, dict[str, str]]:
             value = next(iter(item), None)
             if item.get("name") and value is not None:
                 properties[item.get("name")] = value.text or ""
-    return text, properties
+    return properties
+
+
+def _settings_element(document):
+    # A document saved without settings.xml is valid; python-docx would make a default one.
+    for rel in document.part.rels.values():
+        if rel.reltype == RT.SETTINGS and not rel.is_external:
+            return document.settings.element
+    return None
+
+
+def inspect_docx(data: bytes) -> DocxContent:
+    """The text, visible text, custom properties, document variables and session ids of any .docx.
+
+    Raises ValueError with a message for people when `data` is not a readable .docx.
+    """
+    document = _open(data)
+    body = document.element.body
+    # Paragraphs inside tables too: a leaked text may have been rearranged into one.
+    paragraphs = list(body.iter(qn("w:p")))
+    text = "\n".join(Paragraph(p, document).text for p in paragraphs)
+    visible = "\n".join(
+        "".join(Run(r, document).text for r in p.iter(qn("w:r")) if not _is_hidden(r))
+        for p in paragraphs
+    )
+    content = DocxContent(text, visible, properties=_custom_properties(document))
+    rsids: dict[str, None] = {}
+    settings_element = _settings_element(document)
+    if settings_element is not None:
+        for variable in settings_element.iter(qn("w:docVar")):
+            content.variables[variable.get(qn("w:name"), "")] = variable.get(qn("w:val"), "")
+        for item in settings_element.iter(qn("w:rsidRoot"), qn("w:rsid")):
+            rsids[item.get(qn("w:val"), "").upper()] = None
+    for element in body.iter():
+        for attribute in _RSID_ATTRIBUTES:
+            value = element.get(attribute)
+            if value:
+                rsids[value.upper()] = None
+    content.rsids = list(rsids)[:_MAX_RSIDS]
+    return content
+
+
+def read_docx(data: bytes) -> tuple[str, dict[str, str]]:
+    """(the body paragraphs' text, one per line; the custom properties) of any .docx.
+
+    Raises ValueError with a message for people when `data` is not a readable .docx.
+    """
+    content = inspect_docx(data)
+    return content.text, content.properties
 
 
 def docx_text(data: bytes) -> str:
-    """The body paragraphs' text, one per line (marks included)."""
-    return read_docx(data)[0]
+    """The body paragraphs' text, one per line (hidden runs, so marks, included)."""
+    return inspect_docx(data).text
+
+
+def docx_visible_text(data: bytes) -> str:
+    """The body paragraphs' text as a reader sees it: hidden runs left out."""
+    return inspect_docx(data).visible_text
