@@ -11,7 +11,7 @@ With an order, the buyer mark goes only where nothing renders, in four independe
 that removing one (say the properties, the one Word shows) leaves the others:
 the custom property DocumentId, a document variable (settings.xml w:docVars, which no Word
 dialog shows), the revision session ids (w:rsids and each paragraph's w:rsidR/w:rsidRDefault,
-which Word keeps on a resave) and a hidden run (w:vanish) at the end of each body paragraph
+which Word keeps on a resave) and a hidden run (w:vanish) at the start of each body paragraph
 holding the zero-width mark, so paragraphs pasted elsewhere still carry it.
 """
 
@@ -399,7 +399,9 @@ def _paragraphs_xml(lines: list[Line], mark: _Mark | None = None) -> list[str]:
             first_piece = False
         run = f'<w:r><w:t xml:space="preserve">{escape(line.text)}</w:t></w:r>' if line.text else ""
         if line.kind == "p" and line.text:
-            run += hidden
+            # First, not last: at the end, LibreOffice wraps the hidden run's break opportunity
+            # onto a line of its own and then justifies the paragraph's last visible line.
+            run = hidden + run
         parts.append(f"<w:p{ids}>{f'<w:pPr>{props}</w:pPr>' if props else ''}{run}</w:p>")
     return parts
 

@@ -15,9 +15,9 @@ byte order mark) and the invisible operators U+2061-2064 (they render nothing in
 and LibreOffice too, but a shorter mark is not worth a character some editor may draw).
 
 Where (embed_mark): never in the title, never between two letters or ideographs (a word
-split by a ZERO WIDTH SPACE no longer matches a search in Word), only right after 。，、；：！？
-followed by an ideograph, or at a line end; at most MARK_EVERY (180) visible characters apart,
-so any 200 consecutive characters of the body hold a whole mark.
+split by a ZERO WIDTH SPACE no longer matches a search in Word), only before an ideograph that
+follows 。，、；：！？ (at a line end where a line has none); at most MARK_EVERY (180) visible
+characters apart, so any 200 consecutive characters of the body hold a whole mark.
 """
 
 from __future__ import annotations
@@ -116,51 +116,70 @@ def _is_ideograph(char: str) -> bool:
     )
 
 
-def _slots(text: str, unmarked_lines: Collection[int]) -> tuple[int, list[int]]:
-    """(where the first marked line starts, indexes of `text` before which a mark may go).
+def _slots(text: str, unmarked_lines: Collection[int]) -> tuple[int, list[int], list[int]]:
+    """(where the first marked line starts, slots, line ends): indexes a mark may go before.
 
-    After 。，、；：！？ when an ideograph follows, and at the end of a line: nothing joins or
-    is shaped across those places, a line may already break there, and no word is split.
-    Not next to other punctuation (full-width pairs are kerned together) or Latin and digits.
+    Slots: before an ideograph that follows 。，、；：！？. Nothing joins or is shaped across
+    there, a line may already break there, no word is split, and the invisible characters
+    take the Chinese font of the punctuation before them. Not next to other punctuation
+    (full-width pairs are kerned together), Latin or digits; not at a line start (LibreOffice
+    lays characters with nothing before them out in the Western font: the line grows a pixel).
+    Line ends are the fallback for lines without such punctuation (headings): an editor could
+    wrap invisible characters there onto a line of their own in a full last line.
     """
     slots: list[int] = []
+    ends: list[int] = []
     start: int | None = None
     line = 0
+    previous = "\n"
     last = len(text) - 1
     for index, char in enumerate(text):
         if char == "\n" or (char == "\r" and text[index + 1 : index + 2] != "\n"):
             line += 1
+            previous = "\n"
             continue
-        if line in unmarked_lines:
-            continue
-        if start is None:
-            start = index
-        if char.isspace():
-            continue
-        following = text[index + 1] if index < last else ""
-        if following in ("", "\r", "\n") or (char in ANCHORS and _is_ideograph(following)):
-            slots.append(index + 1)
-    return (start or 0), slots
+        if line not in unmarked_lines:
+            if start is None:
+                start = index
+            if previous in ANCHORS and _is_ideograph(char):
+                slots.append(index)
+            following = text[index + 1] if index < last else ""
+            if following in ("", "\r", "\n") and not char.isspace():
+                ends.append(index + 1)
+        previous = char
+    return (start or 0), slots, ends
 
 
-def _spread(slots: list[int], every: int, start: int, end: int) -> list[int]:
+def _farthest(places: list[int], after: int, upto: int) -> int | None:
+    index = bisect.bisect_right(places, upto)
+    return places[index - 1] if index and places[index - 1] > after else None
+
+
+def _next(places: list[int], after: int) -> int | None:
+    index = bisect.bisect_right(places, after)
+    return places[index] if index < len(places) else None
+
+
+def _spread(slots: list[int], ends: list[int], every: int, start: int, end: int) -> list[int]:
     """Each time the farthest slot at most `every` characters on, from `start` until `end` is near.
 
+    A line end only where no slot is that close; where neither is, the next one of either.
     So marks are never more than `every` characters apart, nor from the start and end of the
-    marked lines, where the text has slots that close; where it has none, the next slot is
-    taken. A text shorter than `every` still gets one mark.
+    marked lines, where the text allows. A text shorter than `every` still gets one mark.
     """
     chosen: list[int] = []
-    last = start
+    last = start - 1  # a slot right at the start counts
     while not chosen or last + every < end:
-        reach = bisect.bisect_right(slots, last + every)
-        if reach and slots[reach - 1] > last:
-            last = slots[reach - 1]
-        elif reach < len(slots):
-            last = slots[reach]
-        else:
-            break
-        chosen.append(last)
+        pick = _farthest(slots, last, last + every)
+        if pick is None:
+            pick = _farthest(ends, last, last + every)
+        if pick is None:
+            beyond = [place for place in (_next(slots, last), _next(ends, last)) if place]
+            if not beyond:
+                break
+            pick = min(beyond)
+        chosen.append(pick)
+        last = pick
     return chosen
 
 
@@ -185,9 +204,9 @@ def embed_mark(
         mark = ALPHABET[0] + mark
     text = strip_marks(text)
     out: list[str] = []
-    body, slots = _slots(text, frozenset(unmarked_lines))
+    body, slots, ends = _slots(text, frozenset(unmarked_lines))
     done = 0
-    for slot in _spread(slots, every, body, len(text)):
+    for slot in _spread(slots, ends, every, body, len(text)):
         out.append(text[done:slot])
         out.append(mark)
         done = slot

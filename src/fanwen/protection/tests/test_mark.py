@@ -97,11 +97,11 @@ def test_embedding_changes_nothing_visible_and_spreads_the_mark_sparsely():
     assert max(gaps) <= MARK_EVERY
 
 
-def test_marks_sit_only_after_full_width_punctuation_before_an_ideograph_or_at_a_line_end():
+def test_marks_sit_only_before_an_ideograph_after_full_width_punctuation_or_at_a_line_end():
     text = (
         "标题不打标记\n"
         "中\u0301文e\u0301，测试\r\n第二行🙂、再来一次。“引号”，2024年，word，"
-        "括号（内），结束。\n一、标题行没有标点\n"
+        "括号（内），结束。好\n一、标题行没有标点\n1. 数字开头的行\n“引号开头的行”\n"
     ) * 20
     marked = embed_mark(text, 7, every=1, unmarked_lines=())
     assert strip_marks(marked) == text
@@ -113,9 +113,18 @@ def test_marks_sit_only_after_full_width_punctuation_before_an_ideograph_or_at_a
         # Never inside a word: not between two letters, digits or ideographs.
         assert not (before.isalnum() and after.isalnum())
     befores = {before for _visible, before, _after in places}
-    # Line ends after an ideograph (a heading) count; punctuation before "“" or "2" does not.
-    assert "点" in befores and "，" in befores and "。" in befores
-    assert not any(after in "“2w（" for _visible, _before, after in places)
+    afters = {after for _visible, _before, after in places}
+    assert {"，", "、", "。", "点", "”"} <= befores
+    # Never before the punctuation, digits or letters that follow a comma, nor at a line start.
+    assert afters.isdisjoint("“2w（1一第")
+
+
+def test_line_ends_carry_the_mark_only_where_no_punctuation_is_near():
+    assert not re.search(f"[{ALPHABET}][\r\n]", embed_mark(ESSAY, 5))
+    bare = "没有标点的长段落" * 30  # 240 characters with no full-width punctuation
+    marked = embed_mark(f"{TITLE}\n\n{bare}\n{BODY}", 5)
+    assert re.search(f"段落[{ALPHABET}]+\n", marked)
+    assert find_marks(marked.split("\n")[2])[0][0] == 5
 
 
 def test_the_title_and_the_lines_asked_for_get_no_mark():
