@@ -15,13 +15,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-# Debian's Chromium for the browser tests and CJK fonts so pages render in Chinese.
+# Debian's Chromium for the browser tests, CJK fonts so pages render in Chinese, and
+# LibreOffice Writer + poppler-utils for the tests that render the DOCX and compare pixels.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+		|| ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
+			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				libreoffice-writer-nogui poppler-utils >/dev/null; \
 		else \
-			echo "warning: install Debian's chromium and fonts-noto-cjk to run the browser tests"; \
+			echo "warning: install Debian's chromium, fonts-noto-cjk, libreoffice-writer-nogui and poppler-utils to run the browser and render tests"; \
 		fi; \
 	fi
 

@@ -1,4 +1,6 @@
 import io
+import random
+import unicodedata
 
 import docx
 import pytest
@@ -8,13 +10,14 @@ from django.urls import reverse
 
 from fanwen.accounts.models import Visitor
 from fanwen.exports.docx import build_docx
-from fanwen.exports.text import article_text
+from fanwen.exports.tests.buyer import demo_purchase
+from fanwen.exports.text import article_text, title_line_numbers
 from fanwen.library.models import Article
 from fanwen.library.tests.factories import make_article, make_category
 from fanwen.orders.models import Order, Plan
 from fanwen.orders.tests.fixtures import APPID, MCHID, make_order, settle
 from fanwen.protection import staff_views
-from fanwen.protection.mark import embed_mark
+from fanwen.protection.mark import ALPHABET, embed_mark, find_marks, strip_marks
 
 pytestmark = pytest.mark.django_db
 URL = "/staff/mark/"
@@ -150,3 +153,36 @@ def test_a_docx_without_its_property_is_still_traced_by_its_text(staff_client, l
     document.save(buffer)
     response = staff_client.post(URL, {"document": SimpleUploadedFile("a.docx", buffer.getvalue())})
     assert [found.order_id for found in response.context["results"]] == [leaker.pk]
+
+
+def visible_window(marked: str, start: int, length: int) -> str:
+    """`length` visible characters of `marked` from visible position `start`, marks inside kept."""
+    positions = [index for index, char in enumerate(marked) if char not in ALPHABET]
+    return marked[positions[start] : positions[start + length - 1] + 1]
+
+
+@pytest.mark.parametrize("form", ["NFC", "NFKC"])
+def test_any_200_characters_of_a_bought_demo_article_name_its_order(staff_client, form):
+    purchase = demo_purchase()
+    copied = purchase.copied()
+    assert strip_marks(copied) == purchase.unmarked()
+    body_start = len("\n".join(purchase.unmarked().split("\n")[:2])) + 1
+    visible = len(purchase.unmarked())
+    for start in range(body_start, visible - 200 + 1):
+        excerpt = unicodedata.normalize(form, visible_window(copied, start, 200))
+        assert [order_id for order_id, _count in find_marks(excerpt)] == [purchase.order.pk], start
+    # And through the staff page, for a few excerpts taken anywhere, re-wrapped on Windows.
+    for start in random.Random(form).sample(range(body_start, visible - 200 + 1), 3):
+        excerpt = unicodedata.normalize(form, visible_window(copied, start, 200))
+        response = staff_client.post(URL, {"text": excerpt.replace("\n", "\r\n")})
+        assert [found.order_id for found in response.context["results"]] == [purchase.order.pk]
+        assert purchase.order.out_trade_no in response.content.decode()
+
+
+def test_the_copied_titles_carry_no_mark():
+    purchase = demo_purchase()
+    lines = purchase.copied().split("\n")
+    titles = title_line_numbers(purchase.article)
+    assert len(titles) >= 2  # the article's title and its piece titles
+    for number in titles:
+        assert not set(lines[number]) & set(ALPHABET), lines[number]
