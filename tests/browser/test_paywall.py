@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from PIL import Image, ImageChops
 
-from fanwen.exports.docx import docx_text
+from fanwen.exports.docx import docx_text, docx_visible_text
 from fanwen.exports.text import article_text
 from fanwen.library.models import Article, Piece
 from fanwen.library.tests.factories import empty_cache, make_article, make_category  # noqa: F401
@@ -25,7 +25,7 @@ from fanwen.payments.tests.fixtures import (  # noqa: F401  (fixtures)
     sandbox_keys,
 )
 from fanwen.protection import fonts
-from fanwen.protection.mark import find_marks, strip_marks
+from fanwen.protection.mark import docx_mark, find_marks, strip_marks
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 # The page must unlock within this long of the notification reaching the site.
@@ -176,6 +176,9 @@ def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path
     copied = page.evaluate("navigator.clipboard.readText()")
     assert strip_marks(copied) == article_text(article)
     assert find_marks(copied)[0][0] == order.pk
+    # Sparse: a mark of 32 characters at most every 180 visible ones, none in the title.
+    assert len(copied) - len(strip_marks(copied)) <= 32 * (len(strip_marks(copied)) // 150 + 1)
+    assert copied.split("\n")[0] == article_text(article).split("\n")[0]
 
     # A leak: pasted into a plain text file, normalised, brought to the staff page.
     leaked = tmp_path / "leak.txt"
@@ -198,6 +201,9 @@ def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path
     target = tmp_path / "article.docx"
     download.value.save_as(target)
     assert strip_marks(docx_text(target.read_bytes())) == article_text(article)
+    # The DOCX shows no mark character; the order is in the places that never render.
+    assert docx_visible_text(target.read_bytes()) == article_text(article)
+    assert docx_mark(target.read_bytes()) == [order.pk]
     context.close()
 
 
