@@ -5,13 +5,17 @@ The same crawl as a verified search crawler must find every paragraph clean.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import shutil
 from collections import deque
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from fanwen.library.models import Article
 from fanwen.library.tests.factories import empty_cache  # noqa: F401  (fixture)
@@ -29,7 +33,10 @@ def library(db, settings, tmp_path):
     settings.FANWEN_PROTECTION = "font"
     settings.FANWEN_FONT_DIR = str(tmp_path / "fonts")
     call_command("demo", "--no-serve", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    fonts.build_missing_fonts()
+    # No fonts built ahead: the crawl starts at once, as a scraper would on a new site.
+    fonts.wait_for_builds()
+    fonts.forget_cache()
+    shutil.rmtree(settings.FANWEN_FONT_DIR, ignore_errors=True)
     yield list(Article.objects.published().prefetch_related("pieces"))
     fonts.wait_for_builds()
 
@@ -74,6 +81,7 @@ def crawl(client: Client) -> dict[str, str]:
 # One test, three crawls: building the demo library's fonts is what takes the time.
 def test_protected_text_leaves_only_to_buyers_and_verified_crawlers(library, monkeypatch):
     a_new_visitor_finds_no_protected_paragraph_anywhere(library)
+    after_a_rotation_a_new_visitor_still_finds_none(library, monkeypatch)
     every_clean_text_endpoint_refuses_a_reader_without_the_right(library)
     a_verified_crawler_reads_every_paragraph_clean(library, monkeypatch)
 
@@ -91,6 +99,16 @@ def a_new_visitor_finds_no_protected_paragraph_anywhere(library):
     starts = {text[:MIN_CHARS] for text in paragraphs}
     partial = [(url, s) for url, body in pages.items() for s in starts if s in body]
     assert partial == [], f"paragraph openings leaked: {partial[:3]}"
+
+
+def after_a_rotation_a_new_visitor_still_finds_none(library, monkeypatch):
+    # The next epoch starts: every article needs a new map and font, none is built yet.
+    hours = max(1, int(django_settings.FANWEN_FONT_ROTATION_HOURS))
+    before = fonts.current_epoch()
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + dt.timedelta(hours=hours))
+    assert fonts.current_epoch() == before + 1
+    a_new_visitor_finds_no_protected_paragraph_anywhere(library)
 
 
 def every_clean_text_endpoint_refuses_a_reader_without_the_right(library):

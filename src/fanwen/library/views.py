@@ -245,14 +245,6 @@ def _similar(item: Article, limit: int = 6) -> list[Article]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _first_text(pieces: list[Piece]) -> str:
-    for p in pieces:
-        for b in p.blocks:
-            if isinstance(b, dict) and b.get("kind") == "p" and b.get("text"):
-                return b["text"]
-    return ""
-
-
 def _article_context(
     request: HttpRequest, item: Article, staff: bool, rendering: render_protection.Rendering
 ) -> dict:
@@ -275,11 +267,9 @@ def _article_context(
         "similar": _similar(item),
         "staff_view": staff,
         "canonical_url": absolute_url(request, item.get_absolute_url()),
-        # A protected page must not hand out its body text through the meta description.
+        # From the free parts only: search engines show it to everyone, whoever it went to.
         "meta_description": _description(
-            item.intro
-            or (_first_text(pieces) if rendering.variant != "protected" else "")
-            or f"{item.display_title}，{node.name}范文，免费在线阅读。"
+            item.intro or f"{item.display_title}，{node.name}范文，免费在线阅读。"
         ),
     }
 

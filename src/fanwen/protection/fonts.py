@@ -543,6 +543,36 @@ def font_for(article, *, schedule: bool = True) -> ArticleFont | None:
     return font
 
 
+_key_locks: dict[_Key, threading.Lock] = {}
+_key_locks_lock = threading.Lock()
+
+
+def font_now(article) -> ArticleFont | None:
+    """The article's font for the current epoch, built in this thread when it is missing.
+
+    For the protected page: an anonymous reader is never served clean text, so a page whose
+    font is not there yet waits for it (a build takes about a second; publishing and the
+    worker build ahead, so few readers ever wait). Parallel requests of one process share
+    one build; None only when the body has no character to protect.
+    """
+    chars = protected_chars(article)
+    if not chars:
+        return None
+    key = _key(article, chars, None)
+    font = _ready(key)
+    if font is not None:
+        return font
+    with _key_locks_lock:
+        lock = _key_locks.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            return _ready(key) or _build(key, chars)
+    finally:
+        with _key_locks_lock:
+            if not lock.locked():
+                _key_locks.pop(key, None)
+
+
 def wait_for_builds(timeout: float = 60) -> None:
     """Block until the background builds started so far are done (tests, the demo)."""
     deadline = time.monotonic() + timeout

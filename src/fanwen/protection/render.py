@@ -3,8 +3,8 @@
 Every variant is the same for all readers it goes to, so each is cached once per article:
   clean      readers with the right, verified crawlers and staff: the real text
   protected  everyone else at the font level: body paragraphs remapped (see fonts.py)
-  open       the js level, or the font level while the article's font is still being built:
-             real text, copying intercepted in the browser
+  open       the js level only: real text, copying intercepted in the browser (never a
+             fallback of the font level: a missing font is built before the page goes out)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from fanwen.protection.fonts import (
     current_epoch,
     font_face_css,
     font_for,
+    font_now,
 )
 
 LEVELS = ("js", "font")
@@ -118,8 +119,8 @@ def rendering_for(request: HttpRequest, article: Article, *, staff: bool) -> Ren
     if clean:
         # Served from the page cache when there (views.article looks it up before rendering).
         return Rendering("clean", f"c{epoch}", None, font_pending=True)
-    font = font_for(article)
+    font = font_now(article)
     if font is None:
-        # The font is being built off the request path; meanwhile the js level, uncached.
-        return Rendering("open", None)
+        # No body character to protect: the page holds nothing to remap.
+        return Rendering("protected", f"p{epoch}", None)
     return Rendering("protected", f"p{epoch}", font)

@@ -265,18 +265,18 @@ def test_canonical_links_use_site_url_when_it_is_set(client, article, settings):
     )
 
 
-def test_article_description_is_the_intro_else_the_first_paragraph_cut_to_120_chars(
-    client, year_end
-):
-    with_intro = make_article(year_end, intro="这是导语。")
-    assert description(client.get(with_intro.get_absolute_url())) == "这是导语。"
-    long_text = "很长的段落" * 60
+def test_article_description_is_the_intro_else_the_title_never_the_body(client, year_end):
+    long_intro = "很长的导语" * 60
+    with_intro = make_article(year_end, intro=long_intro)
+    text = description(client.get(with_intro.get_absolute_url()))
+    assert len(text) == 120 and text.startswith("很长的导语") and text.endswith(("…", "..."))
     without = make_article(year_end, intro="")
     Piece.objects.filter(article=without, position=1).update(
-        blocks=[{"kind": "p", "text": long_text}]
+        blocks=[{"kind": "p", "text": "正文段落不进描述。" * 5}]
     )
+    # Search engines show the description to everyone: it comes from the free parts only.
     text = description(client.get(without.get_absolute_url()))
-    assert len(text) == 120 and text.startswith("很长的段落") and text.endswith(("…", "..."))
+    assert "正文段落" not in text and without.title in text
 
 
 def test_page_title_tag_carries_the_display_title(client, article):

@@ -13,7 +13,7 @@
   var inWeChat = /MicroMessenger/i.test(ua);
   var mobile = /Android|iPhone|iPad|iPod|Mobile|HarmonyOS/i.test(ua);
   var POLL_MS = 1000;
-  var MARK_EVERY = 60;
+  var MARK_EVERY = 150;
   var fillKey = "fw-fill-" + cfg.article;
   var pendingKey = "fw-pending-" + cfg.article;
   var state = { unlocked: false, data: null, order: null, plan: null, timer: null, lastFocus: null, busy: false };
@@ -59,17 +59,26 @@
     return doc.contains(node) ? sel : null;
   }
 
-  // The buyer mark is invisible; repeated so that any excerpt still carries it.
+  // The buyer mark is invisible; repeated so that any excerpt still carries it. As on the
+  // server: only before an ideograph that follows full-width punctuation (never inside a
+  // word), at most MARK_EVERY visible characters apart, else once at the end.
+  var MARK_AFTER = "。，、；：！？";
+  var HAN = /\p{Script=Han}/u;
   function withMark(text) {
     var mark = state.data && state.data.mark;
     if (!mark) return text;
+    // A mark of joiners alone would take away the line break after the punctuation.
+    if (mark.indexOf("\u200b") < 0) mark = "\u200b" + mark;
     var chars = Array.from(text);
     var out = [];
+    var since = null;
     for (var i = 0; i < chars.length; i++) {
       out.push(chars[i]);
-      if ((i + 1) % MARK_EVERY === 0 && chars[i] !== "\n") out.push(mark);
+      if (since !== null) since++;
+      var slot = MARK_AFTER.indexOf(chars[i]) >= 0 && i + 1 < chars.length && HAN.test(chars[i + 1]);
+      if (slot && (since === null || since >= MARK_EVERY)) { out.push(mark); since = 0; }
     }
-    if (chars.length < MARK_EVERY) out.push(mark);
+    if (since === null) out.push(mark);
     return out.join("");
   }
 

@@ -1,0 +1,233 @@
+"""Decoders a scraper would point at a protection font: match its glyphs against the public
+base font (Noto Sans SC, which anyone can download).
+
+Three per-glyph matchers, each giving a map code point -> character:
+  outline_hash   the glyph's outline, put on the base font's grid, hashed exactly
+  point_set      the glyph's points normalised to its box, a 12x12 histogram, nearest
+                 neighbour, then the best of the closest five by chamfer distance
+  raster         the glyph rendered 32x32 in its em box, nearest neighbour by cosine
+Zero-width glyphs drawn back over the previous cell are moved forward by one advance first:
+the matchers know that trick and are given every chance.
+
+And one that is OCR with a known font, reported but not a goal: render_and_match lays each
+protected paragraph out with the page's font, cuts the ink into character cells at the
+advancing glyphs, and matches each cell by raster.
+
+`recovered_share` scores a decoded text against the real one by aligned characters
+(difflib), so a decoder that emits extra or missing characters is judged fairly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from fontTools.pens.freetypePen import FreeTypePen
+from fontTools.pens.recordingPen import RecordingPen
+from fontTools.pens.transformPen import TransformPen
+from fontTools.ttLib import TTFont
+from pylopdf_fonts_zh_cn import sans_path
+
+SIZE = 32
+HIST = 12
+
+
+def gb2312_level1() -> str:
+    """The 3,755 most common simplified characters (GB 2312 level 1), the usual dictionary."""
+    chars = []
+    for high in range(0xB0, 0xD8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes([high, low]).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return "".join(chars)
+
+
+@dataclass
+class Glyph:
+    outline: list  # pen operations on a 1000-unit em, shifted into the em box
+    advance: float
+
+
+def _outline(glyph_set, name: str, scale: float) -> list:
+    recording = RecordingPen()
+    glyph_set[name].draw(TransformPen(recording, (scale, 0, 0, scale, 0, 0)))
+    return recording.value
+
+
+def font_glyphs(font: TTFont) -> dict[int, Glyph]:
+    """Every mapped code point of `font` with its outline on a 1000-unit em."""
+    scale = 1000 / font["head"].unitsPerEm
+    glyph_set = font.getGlyphSet()
+    out = {}
+    for code, name in font.getBestCmap().items():
+        advance = font["hmtx"][name][0] * scale
+        outline = _outline(glyph_set, name, scale)
+        if advance == 0 and outline:
+            # A part drawn back over the previous cell: put it where it lands.
+            outline = _shifted(outline, 1000)
+        out[code] = Glyph(outline, advance)
+    return out
+
+
+def _shifted(outline: list, dx: float) -> list:
+    return [(op, tuple((x + dx, y) for x, y in args)) for op, args in outline]
+
+
+def _points(outline: list) -> np.ndarray:
+    pts = [p for _op, args in outline for p in args]
+    return np.array(pts, dtype=float) if pts else np.zeros((0, 2))
+
+
+def _hash(outline: list) -> str:
+    rounded = [(op, tuple((round(x), round(y)) for x, y in args)) for op, args in outline]
+    return hashlib.sha1(repr(rounded).encode()).hexdigest()
+
+
+def _histogram(points: np.ndarray) -> np.ndarray:
+    if len(points) == 0:
+        return np.zeros(HIST * HIST)
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = max(float((high - low).max()), 1.0)
+    cells = np.clip(((points - low) / span * HIST).astype(int), 0, HIST - 1)
+    grid = np.zeros((HIST, HIST))
+    np.add.at(grid, (cells[:, 0], cells[:, 1]), 1)
+    return grid.ravel() / len(points)
+
+
+def _normalised(points: np.ndarray) -> np.ndarray:
+    low, high = points.min(axis=0), points.max(axis=0)
+    return (points - low) / max(float((high - low).max()), 1.0)
+
+
+def _chamfer(a: np.ndarray, b: np.ndarray) -> float:
+    distances = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
+    return float(distances.min(axis=1).mean() + distances.min(axis=0).mean())
+
+
+def raster(outline: list) -> np.ndarray:
+    """The outline in the em box (x 0..1000, y -120..880) as SIZE x SIZE coverage."""
+    pen = FreeTypePen(None)
+    for op, args in outline:
+        getattr(pen, op)(*args)
+    image = pen.array(
+        width=SIZE, height=SIZE, transform=(SIZE / 1000, 0, 0, SIZE / 1000, 0, 120 * SIZE / 1000)
+    )
+    return np.asarray(image, dtype=np.float32)
+
+
+class Reference:
+    """What the attacker prepares once from the public font: per candidate character its
+    outline hash, point histogram and raster."""
+
+    def __init__(self, candidates: Iterable[str]) -> None:
+        base = TTFont(str(sans_path()))
+        cmap = base.getBestCmap()
+        glyph_set = base.getGlyphSet()
+        scale = 1000 / base["head"].unitsPerEm
+        self.chars: list[str] = []
+        self.hashes: dict[str, str] = {}
+        outlines = []
+        for char in sorted(set(candidates)):
+            if ord(char) not in cmap or char.isspace():
+                continue
+            outline = _outline(glyph_set, cmap[ord(char)], scale)
+            if not outline:
+                continue
+            self.chars.append(char)
+            outlines.append(outline)
+            self.hashes.setdefault(_hash(outline), char)
+        self.points = [_normalised(_points(o)) for o in outlines]
+        self.histograms = np.stack([_histogram(_points(o)) for o in outlines])
+        rasters = np.stack([raster(o).ravel() for o in outlines])
+        self.rasters = rasters / (np.linalg.norm(rasters, axis=1, keepdims=True) + 1e-9)
+
+    def nearest_raster(self, images: np.ndarray) -> list[str]:
+        images = images / (np.linalg.norm(images, axis=1, keepdims=True) + 1e-9)
+        return [self.chars[i] for i in (images @ self.rasters.T).argmax(axis=1)]
+
+
+def outline_hash(font: TTFont, ref: Reference) -> dict[str, str]:
+    found = {}
+    for code, glyph in font_glyphs(font).items():
+        char = ref.hashes.get(_hash(glyph.outline)) if glyph.outline else None
+        found[chr(code)] = char or ""
+    return found
+
+
+def point_set(font: TTFont, ref: Reference) -> dict[str, str]:
+    found = {}
+    for code, glyph in font_glyphs(font).items():
+        points = _points(glyph.outline)
+        if len(points) == 0:
+            found[chr(code)] = ""
+            continue
+        distances = ((ref.histograms - _histogram(points)) ** 2).sum(axis=1)
+        closest = np.argsort(distances)[:5]
+        mine = _normalised(points)
+        best = min(closest, key=lambda i: _chamfer(mine, ref.points[i]))
+        found[chr(code)] = ref.chars[best]
+    return found
+
+
+def raster_match(font: TTFont, ref: Reference) -> dict[str, str]:
+    glyphs = {code: g for code, g in font_glyphs(font).items() if g.outline}
+    codes = list(glyphs)
+    if not codes:
+        return {}
+    images = np.stack([raster(glyphs[c].outline).ravel() for c in codes])
+    chars = ref.nearest_raster(images)
+    found = {chr(code): "" for code in font_glyphs(font)}
+    found.update({chr(code): char for code, char in zip(codes, chars, strict=True)})
+    return found
+
+
+MATCHERS = {"outline_hash": outline_hash, "point_set": point_set, "raster": raster_match}
+
+
+def decode(text: str, mapping: dict[str, str]) -> str:
+    """The page text read through a decoded map; unmapped characters stay as they are."""
+    return "".join(mapping.get(char, char) for char in text)
+
+
+def render_and_match(font: TTFont, texts: list[str], ref: Reference) -> list[str]:
+    """Each text laid out with `font` (advances, zero-width parts overlaid on their cell) and
+    every cell matched by raster: OCR with the known font."""
+    glyphs = font_glyphs(font)
+    cells: list[list] = []
+    bounds = []
+    for text in texts:
+        start = len(cells)
+        for char in text:
+            glyph = glyphs.get(ord(char))
+            if glyph is None:
+                continue
+            if glyph.advance > 0 or not cells[start:]:
+                cells.append(list(glyph.outline))
+            else:
+                cells[-1].extend(glyph.outline)
+        bounds.append((start, len(cells)))
+    inked = [i for i, cell in enumerate(cells) if cell]
+    chars = ref.nearest_raster(np.stack([raster(cells[i]).ravel() for i in inked])) if inked else []
+    by_cell = dict(zip(inked, chars, strict=True))
+    return ["".join(by_cell.get(i, "") for i in range(a, b)) for a, b in bounds]
+
+
+def recovered_share(decoded: str, real: str) -> tuple[int, int]:
+    """(characters of `real` matched in order by `decoded`, characters of `real`); blanks
+    are not counted."""
+    real = "".join(real.split())
+    decoded = "".join(decoded.split())
+    matcher = difflib.SequenceMatcher(None, decoded, real, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()), len(real)
+
+
+def load_font(data: bytes) -> TTFont:
+    font = TTFont(io.BytesIO(data))
+    font.flavor = None
+    return font
