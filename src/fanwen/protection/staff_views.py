@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 
 from fanwen.orders.models import Order
 from fanwen.protection.mark import docx_mark, find_marks
@@ -77,6 +78,7 @@ def _found_orders(text: str, document_ids: list[int]) -> list[Found]:
 
 
 @staff_member_required
+@never_cache
 def mark_lookup(request: HttpRequest) -> HttpResponse:
     form = MarkLookupForm()
     results: list[Found] | None = None
