@@ -84,11 +84,6 @@ def texts() -> tuple[str, str, int]:
     return purchase.copied(), purchase.unmarked(), purchase.order.pk
 
 
-@pytest.mark.xfail(
-    reason="known defect: for some order ids the phone layout differs by a few dozen pixels "
-    "(46 seen for order 178); under investigation",
-    strict=False,
-)
 @pytest.mark.parametrize("width", list(WIDTHS))
 def test_copied_text_looks_exactly_like_the_unmarked_text(texts, chromium, width):
     copied, unmarked, order_id = texts

@@ -121,8 +121,9 @@ def _slots(text: str, unmarked_lines: Collection[int]) -> tuple[int, list[int], 
 
     Slots: before an ideograph that follows 。，、；：！？. Nothing joins or is shaped across
     there, a line may already break there, no word is split, and the invisible characters
-    take the Chinese font of the punctuation before them. Not next to other punctuation
-    (full-width pairs are kerned together), Latin or digits; not at a line start (LibreOffice
+    take the Chinese font of the punctuation before them. Not next to other punctuation on
+    either side (full-width pairs such as ”， are kerned together, and Chromium trims them
+    differently with an invisible character after the pair), Latin or digits; not at a line start (LibreOffice
     lays characters with nothing before them out in the Western font: the line grows a pixel).
     Line ends are the fallback for lines without such punctuation (headings): an editor could
     wrap invisible characters there onto a line of their own in a full last line.
@@ -131,22 +132,22 @@ def _slots(text: str, unmarked_lines: Collection[int]) -> tuple[int, list[int], 
     ends: list[int] = []
     start: int | None = None
     line = 0
-    previous = "\n"
+    previous = before = "\n"
     last = len(text) - 1
     for index, char in enumerate(text):
         if char == "\n" or (char == "\r" and text[index + 1 : index + 2] != "\n"):
             line += 1
-            previous = "\n"
+            previous = before = "\n"
             continue
         if line not in unmarked_lines:
             if start is None:
                 start = index
-            if previous in ANCHORS and _is_ideograph(char):
+            if previous in ANCHORS and _is_ideograph(char) and _is_ideograph(before):
                 slots.append(index)
             following = text[index + 1] if index < last else ""
             if following in ("", "\r", "\n") and not char.isspace():
                 ends.append(index + 1)
-        previous = char
+        before, previous = previous, char
     return (start or 0), slots, ends
 
 

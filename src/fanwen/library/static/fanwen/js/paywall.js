@@ -60,8 +60,8 @@
   }
 
   // The buyer mark is invisible; repeated so that any excerpt still carries it. As on the
-  // server: only before an ideograph that follows full-width punctuation (never inside a
-  // word), at most MARK_EVERY visible characters apart, else once at the end.
+  // server: only before an ideograph that follows full-width punctuation after an ideograph
+  // (never inside a word, never by a punctuation pair), at most MARK_EVERY visible characters apart, else once at the end.
   var MARK_AFTER = "。，、；：！？";
   var HAN = /\p{Script=Han}/u;
   function withMark(text) {
@@ -75,7 +75,8 @@
     for (var i = 0; i < chars.length; i++) {
       out.push(chars[i]);
       if (since !== null) since++;
-      var slot = MARK_AFTER.indexOf(chars[i]) >= 0 && i + 1 < chars.length && HAN.test(chars[i + 1]);
+      var slot = MARK_AFTER.indexOf(chars[i]) >= 0 && i > 0 && HAN.test(chars[i - 1]) &&
+        i + 1 < chars.length && HAN.test(chars[i + 1]);
       if (slot && (since === null || since >= MARK_EVERY)) { out.push(mark); since = 0; }
     }
     if (since === null) out.push(mark);
