@@ -6,12 +6,13 @@ Three per-glyph matchers, each giving a map code point -> character:
   point_set      the glyph's points normalised to its box, a 12x12 histogram, nearest
                  neighbour, then the best of the closest five by chamfer distance
   raster         the glyph rendered 32x32 in its em box, nearest neighbour by cosine
-Zero-width glyphs drawn back over the previous cell are moved forward by one advance first:
-the matchers know that trick and are given every chance.
+Each is given every chance: a glyph's guesses are pooled per character cell (a glyph with an
+advance opens a cell, zero-width ones join it) and the cell takes the most common guess, so
+a font that draws a character in several glyphs is read by its best-matched part.
 
-And one that is OCR with a known font, reported but not a goal: render_and_match lays each
-protected paragraph out with the page's font, cuts the ink into character cells at the
-advancing glyphs, and matches each cell by raster.
+And one that is OCR with a known font, reported but not a goal: render_and_match shapes each
+protected paragraph with the page's font as a browser does (HarfBuzz: GSUB, GPOS marks),
+cuts the ink into character cells at the advancing glyphs, and matches each cell by raster.
 
 `recovered_share` scores a decoded text against the real one by aligned characters
 (difflib), so a decoder that emits extra or missing characters is judged fairly.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -67,16 +69,12 @@ def font_glyphs(font: TTFont) -> dict[int, Glyph]:
     out = {}
     for code, name in font.getBestCmap().items():
         advance = font["hmtx"][name][0] * scale
-        outline = _outline(glyph_set, name, scale)
-        if advance == 0 and outline:
-            # A part drawn back over the previous cell: put it where it lands.
-            outline = _shifted(outline, 1000)
-        out[code] = Glyph(outline, advance)
+        out[code] = Glyph(_outline(glyph_set, name, scale), advance)
     return out
 
 
-def _shifted(outline: list, dx: float) -> list:
-    return [(op, tuple((x + dx, y) for x, y in args)) for op, args in outline]
+def _moved(outline: list, dx: float, dy: float) -> list:
+    return [(op, tuple((x + dx, y + dy) for x, y in args)) for op, args in outline]
 
 
 def _points(outline: list) -> np.ndarray:
@@ -190,27 +188,60 @@ def raster_match(font: TTFont, ref: Reference) -> dict[str, str]:
 MATCHERS = {"outline_hash": outline_hash, "point_set": point_set, "raster": raster_match}
 
 
-def decode(text: str, mapping: dict[str, str]) -> str:
-    """The page text read through a decoded map; unmapped characters stay as they are."""
-    return "".join(mapping.get(char, char) for char in text)
+def advances(font: TTFont) -> dict[int, float]:
+    """Code point -> advance of its glyph."""
+    return {code: font["hmtx"][name][0] for code, name in font.getBestCmap().items()}
+
+
+def decode(text: str, mapping: dict[str, str], widths: dict[int, float]) -> str:
+    """The page text read through a decoded map, one character per cell (the most common
+    guess of its glyphs, `widths` telling which glyphs advance); characters the font does not
+    map stay as they are."""
+    cells: list[list[str]] = []
+    for char in text:
+        width = widths.get(ord(char))
+        if width is None:
+            cells.append([char])
+        elif width > 0 or not cells:
+            cells.append([mapping.get(char, "")])
+        else:
+            cells[-1].append(mapping.get(char, ""))
+    out = []
+    for votes in cells:
+        counted = Counter(v for v in votes if v)
+        out.append(counted.most_common(1)[0][0] if counted else "")
+    return "".join(out)
 
 
 def render_and_match(font: TTFont, texts: list[str], ref: Reference) -> list[str]:
-    """Each text laid out with `font` (advances, zero-width parts overlaid on their cell) and
-    every cell matched by raster: OCR with the known font."""
-    glyphs = font_glyphs(font)
+    """Each text shaped with `font` by HarfBuzz, as a browser lays it out, and every cell
+    (an advancing glyph and the zero-width ones placed after it) matched by raster: OCR with
+    the known font."""
+    import uharfbuzz as hb
+
+    out = io.BytesIO()
+    font.save(out)
+    hb_font = hb.Font(hb.Face(out.getvalue()))
+    scale = 1000 / font["head"].unitsPerEm
+    glyph_set = font.getGlyphSet()
+    order = font.getGlyphOrder()
     cells: list[list] = []
     bounds = []
     for text in texts:
         start = len(cells)
-        for char in text:
-            glyph = glyphs.get(ord(char))
-            if glyph is None:
-                continue
-            if glyph.advance > 0 or not cells[start:]:
-                cells.append(list(glyph.outline))
-            else:
-                cells[-1].extend(glyph.outline)
+        buffer = hb.Buffer()
+        buffer.add_str(text)
+        buffer.guess_segment_properties()
+        hb.shape(hb_font, buffer, {})
+        pen_x = cell_x = 0
+        for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
+            outline = _outline(glyph_set, order[info.codepoint], scale)
+            if pos.x_advance > 0 or not cells[start:]:
+                cells.append([])
+                cell_x = pen_x
+            dx = (pen_x + pos.x_offset - cell_x) * scale
+            cells[-1].extend(_moved(outline, dx, pos.y_offset * scale))
+            pen_x += pos.x_advance
         bounds.append((start, len(cells)))
     inked = [i for i, cell in enumerate(cells) if cell]
     chars = ref.nearest_raster(np.stack([raster(cells[i]).ravel() for i in inked])) if inked else []

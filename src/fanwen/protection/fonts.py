@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import os
 import random
@@ -34,7 +35,7 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,11 +48,13 @@ from django.utils.crypto import salted_hmac
 from fontTools.fontBuilder import FontBuilder
 from fontTools.misc.psCharStrings import T2CharString
 from fontTools.misc.timeTools import timestampFromString
-from fontTools.pens.boundsPen import BoundsPen
+from fontTools.otlLib import builder as otl
 from fontTools.pens.recordingPen import RecordingPen
-from fontTools.pens.t2CharStringPen import T2CharStringPen
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables import otTables
 from pylopdf_fonts_zh_cn import sans_path
+
+from fanwen.protection import glyphs
 
 PUA_FIRST, PUA_LAST = 0xE000, 0xF8FF
 # Both renderings need this on their paragraphs: a run of PUA characters has no line-break
@@ -59,7 +62,11 @@ PUA_FIRST, PUA_LAST = 0xE000, 0xF8FF
 PARAGRAPH_STYLE = "line-break: anywhere;"
 # Obfuscated fonts are kept this many epochs back (pages cached earlier still point at them).
 KEEP_EPOCHS = 2
-DEFAULT_WIDTH = 1000
+# Built fonts draw on a coarser grid than the base font's 1000 units: half the units halve
+# most coordinate deltas, so more of them fit CFF's one-byte numbers (a unit is still 1/500 em,
+# 0.03 px at the body size).
+UNITS_PER_EM = 500
+DEFAULT_WIDTH = UNITS_PER_EM
 # CFF, not TrueType: FreeType (Chrome on Linux) auto-hints TrueType glyphs with zones it finds
 # through the cmap, so a PUA font and a clean font with the same quadratic outlines render
 # ~3% of pixels apart; CFF glyphs go through FreeType's CFF engine, which ignores the cmap.
@@ -67,7 +74,7 @@ DEFAULT_WIDTH = 1000
 # alike; widths are coded against it.
 _PRIVATE = {"defaultWidthX": DEFAULT_WIDTH, "nominalWidthX": 0}
 TOKEN_CHARS = 24
-NAME_PATTERN = r"(?:\d{1,9}|c)-[0-9a-f]{24}"
+NAME_PATTERN = r"c?\d{1,9}-[0-9a-f]{24}"
 _SALT = "fanwen.protection.fonts"
 # Fixed, so one key always gives the same bytes (and the file does not tell when it was built).
 _HEAD_TIMESTAMP = timestampFromString("Mon Jan  1 00:00:00 2024")
@@ -82,19 +89,25 @@ class ArticleFont:
     url: str
     clean_family: str
     clean_url: str
+    # Real char -> the PUA code points of its parts (the advancing part first).
     mapping: dict[str, str] = field(repr=False, hash=False)
+    decoys: str = field(default="", repr=False, hash=False)
 
     def obfuscate(self, text: str) -> str:
-        """The text with every mapped character swapped for its PUA code point."""
-        return text.translate(self._table)
-
-    @property
-    def _table(self) -> dict[int, str]:
-        table = self.__dict__.get("_translate_table")
-        if table is None:
-            table = {ord(real): pua for real, pua in self.mapping.items()}
-            object.__setattr__(self, "_translate_table", table)
-        return table
+        """The text with every mapped character swapped for its parts' PUA code points, and
+        empty zero-width decoys between some characters (the same text gives the same
+        result, so cached pages stay the same)."""
+        swapped = [self.mapping.get(char, char) for char in text]
+        if not self.decoys or len(text) < 2:
+            return "".join(swapped)
+        seed = hashlib.blake2b(text.encode("utf-8"), digest_size=8, key=self.family.encode())
+        rng = random.Random(seed.digest())
+        out = []
+        for index, piece in enumerate(swapped):
+            out.append(piece)
+            if index < len(swapped) - 1 and rng.randrange(DECOY_EVERY) == 0:
+                out.append(rng.choice(self.decoys))
+        return "".join(out)
 
 
 # --- keys, names and paths -------------------------------------------------------------------
@@ -144,8 +157,10 @@ class _Key:
 
     @property
     def clean_token(self) -> str:
-        # No epoch: the clean font does not rotate, one file serves every epoch of a version.
-        return _hmac(f"clean:{self.article_id}:{self.version}:{self.digest}").hex()[:TOKEN_CHARS]
+        # Its own secret token: the clean font maps real chars to the same glyphs.
+        return _hmac(f"clean:{self.article_id}:{self.version}:{self.epoch}:{self.digest}").hex()[
+            :TOKEN_CHARS
+        ]
 
     @property
     def name(self) -> str:
@@ -153,7 +168,7 @@ class _Key:
 
     @property
     def clean_name(self) -> str:
-        return f"c-{self.clean_token}"
+        return f"c{self.epoch}-{self.clean_token}"
 
     def map_path(self, root: Path) -> Path:
         return root / "maps" / str(self.epoch) / f"{self.token}.json"
@@ -164,12 +179,11 @@ def font_path(name: str) -> Path | None:
     prefix, _, token = name.partition("-")
     if len(token) != TOKEN_CHARS or any(c not in string.hexdigits.lower() for c in token):
         return None
-    root = font_dir()
-    if prefix == "c":
-        return root / "clean" / f"{token}.woff2"
-    if prefix.isdigit() and len(prefix) <= 9:
-        return root / "obf" / prefix / f"{token}.woff2"
-    return None
+    kind = "clean" if prefix.startswith("c") else "obf"
+    epoch = prefix.removeprefix("c")
+    if not epoch.isdigit() or len(epoch) > 9:
+        return None
+    return font_dir() / kind / epoch / f"{token}.woff2"
 
 
 def _url(name: str) -> str:
@@ -211,9 +225,16 @@ class _BaseFont:
         self.copyright = names.getDebugName(0) or ""
         self.license = names.getDebugName(13) or "SIL Open Font License, Version 1.1"
         self.license_url = names.getDebugName(14) or "https://openfontlicense.org"
-        self.hhea = {"ascent": hhea.ascent, "descent": hhea.descent, "lineGap": hhea.lineGap}
+        # Vertical metrics on the built fonts' grid.
+        self.scale = UNITS_PER_EM / self.units_per_em
+        self.hhea = {
+            name: round(getattr(hhea, name) * self.scale)
+            for name in ("ascent", "descent", "lineGap")
+        }
         self.os2 = {
             name: getattr(os2, name)
+            if name.startswith(("usWeight", "usWidth"))
+            else round(getattr(os2, name) * self.scale)
             for name in (
                 "sTypoAscender",
                 "sTypoDescender",
@@ -226,35 +247,21 @@ class _BaseFont:
                 "usWidthClass",
             )
         }
-        self._charstrings: dict[str, tuple[bytes, tuple[int, int, int, int] | None]] = {}
+        self._outlines: dict[str, glyphs.Outline] = {}
         self._lock = threading.Lock()
 
-    def charstring(self, glyph_name: str) -> tuple[bytes, tuple[int, int, int, int] | None]:
-        """The glyph as a compiled Type 2 charstring for _PRIVATE (decomposed, no hints) and
-        its bounds (cached: common chars recur in every article)."""
-        code = self._charstrings.get(glyph_name)
-        if code is None:
+    def outline(self, glyph_name: str) -> glyphs.Outline:
+        """The glyph's decomposed outline as pen operations (cached: common chars recur in
+        every article)."""
+        outline = self._outlines.get(glyph_name)
+        if outline is None:
             # The lazily parsed CFF charstrings are not safe to decompile from two threads.
             with self._lock:
-                code = self._charstrings.get(glyph_name)
-                if code is None:
-                    code = self._compile(glyph_name)
-                    self._charstrings[glyph_name] = code
-        return code
-
-    def _compile(self, glyph_name: str) -> tuple[bytes, tuple[int, int, int, int] | None]:
-        advance = self.advances[glyph_name][0]
-        # Most ideographs are DEFAULT_WIDTH wide: their charstrings then carry no width.
-        pen = T2CharStringPen(None if advance == DEFAULT_WIDTH else advance, None)
-        bounds = BoundsPen(None)
-        outline = glyph_outline(self.glyph_set[glyph_name])
-        for op, args in outline:
-            getattr(pen, op)(*args)
-            getattr(bounds, op)(*args)
-        charstring = pen.getCharString()
-        charstring.compile()
-        box = tuple(round(v) for v in bounds.bounds) if bounds.bounds else None
-        return charstring.bytecode, box
+                outline = self._outlines.get(glyph_name)
+                if outline is None:
+                    outline = glyph_outline(self.glyph_set[glyph_name])
+                    self._outlines[glyph_name] = outline
+        return outline
 
 
 def glyph_outline(glyph) -> tuple[tuple, ...]:
@@ -280,46 +287,151 @@ def base_font() -> _BaseFont:
 # --- building ---------------------------------------------------------------------------------
 
 
-def _random_names(rng: random.Random, count: int) -> list[str]:
-    names: set[str] = set()
-    ordered: list[str] = []
-    while len(ordered) < count:
-        # Short: a few bytes a glyph that brotli cannot squeeze out of random text.
-        name = "".join(rng.choices(string.ascii_letters, k=3))
-        # Never a name a decoder could read a code point or CID from.
-        if name in names or name.lower().startswith(("cid", "uni", "gly", "u")):
-            continue
-        names.add(name)
-        ordered.append(name)
-    return ordered
+def _glyph_names(count: int) -> list[str]:
+    """Names by position in a font's (random) glyph order: they tell nothing, and being
+    regular they cost brotli next to nothing."""
+    return [f"x{index:x}" for index in range(count)]
 
 
 def _family(rng: random.Random, prefix: str = "") -> str:
     return prefix + "".join(rng.choices(string.ascii_lowercase, k=10))
 
 
-def _font_bytes(cmap: dict[int, str], rng: random.Random, family: str) -> bytes:
-    """A WOFF2 font drawing each code point of `cmap` with that base glyph, names and order
-    drawn from `rng`."""
-    base = base_font()
-    base_glyphs = sorted(set(cmap.values()))
-    names = dict(zip(base_glyphs, _random_names(rng, len(base_glyphs)), strict=True))
-    order = list(names.values())
-    rng.shuffle(order)
-    charstrings, metrics, boxes = {}, {}, []
-    for base_name, name in [(".notdef", ".notdef"), *names.items()]:
-        code, box = base.charstring(base_name)
-        charstrings[name] = T2CharString(bytecode=code)
-        metrics[name] = base.advances[base_name]
-        if box:
-            boxes.append((box, metrics[name][0]))
+@dataclass
+class _Drawing:
+    """One build's glyphs, shared by the protected and the clean font.
 
-    builder = FontBuilder(base.units_per_em, isTTF=False)
-    builder.setupGlyphOrder([".notdef", *order])
-    builder.setupCharacterMap({code: names[glyph] for code, glyph in cmap.items()})
+    Every ink part is a zero-width mark (see glyphs.py); a character is an empty base glyph
+    of its advance followed by its marks. The protected font's bases are shared per advance;
+    the clean font has a base per character, which its GSUB expands to base + marks.
+    """
+
+    marks: dict[str, list[str]]  # real char -> its marks' glyph keys
+    advances: dict[str, int]  # real char -> advance
+    charstrings: dict[str, T2CharString]
+    anchors: dict[str, tuple[int, int]]  # mark key -> the anchor that puts it back
+    boxes: list[tuple[tuple[int, int, int, int], int]]
+    # Glyphs are named by key here; each font names them by its own glyph order.
+    keys: Iterator[str] = field(default_factory=lambda: (f"k{i}" for i in itertools.count()))
+
+
+def _empty(advance: int) -> T2CharString:
+    # An empty glyph: its advance (unless the default) and endchar.
+    program = ([] if advance == DEFAULT_WIDTH else [advance]) + ["endchar"]
+    return T2CharString(program=program)
+
+
+def _draw(drawable: list[str], rng: random.Random) -> _Drawing:
+    base = base_font()
+    drawn: list[tuple[str, glyphs.Part]] = []
+    advances: dict[str, int] = {}
+    for char in drawable:
+        base_name = base.cmap[ord(char)]
+        advances[char] = round(base.advances[base_name][0] * base.scale)
+        if _remappable(char):
+            for part in glyphs.draw_parts(base.outline(base_name), rng, scale=base.scale):
+                drawn.append((char, part))
+    drawing = _Drawing({}, advances, {".notdef": _empty(DEFAULT_WIDTH)}, {}, [])
+    for char, part in drawn:
+        key = next(drawing.keys)
+        drawing.marks.setdefault(char, []).append(key)
+        drawing.charstrings[key] = T2CharString(program=part.program)
+        drawing.anchors[key] = part.anchor
+        drawing.boxes.append((part.bounds, 0))
+    return drawing
+
+
+def _script_list(tag: str, feature_tag: str, lookup) -> object:
+    """A GSUB or GPOS table with one lookup under `feature_tag`, for every script."""
+    table_class = getattr(otTables, tag)
+    feature_record = otTables.FeatureRecord()
+    feature_record.FeatureTag = feature_tag
+    feature_record.Feature = otTables.Feature()
+    feature_record.Feature.LookupListIndex = [0]
+    feature_record.Feature.LookupCount = 1
+    lang = otTables.DefaultLangSys()
+    lang.ReqFeatureIndex = 0xFFFF
+    lang.FeatureIndex = [0]
+    lang.FeatureCount = 1
+    lang.LookupOrder = None
+    scripts = []
+    # PUA characters shape as DFLT, Chinese as hani; latn for digits and Latin letters.
+    for script_tag in ("DFLT", "hani", "latn"):
+        record = otTables.ScriptRecord()
+        record.ScriptTag = script_tag
+        record.Script = otTables.Script()
+        record.Script.DefaultLangSys = lang
+        record.Script.LangSysRecord = []
+        record.Script.LangSysCount = 0
+        scripts.append(record)
+    table = table_class()
+    table.Version = 0x00010000
+    table.ScriptList = otTables.ScriptList()
+    table.ScriptList.ScriptRecord = scripts
+    table.ScriptList.ScriptCount = len(scripts)
+    table.FeatureList = otTables.FeatureList()
+    table.FeatureList.FeatureRecord = [feature_record]
+    table.FeatureList.FeatureCount = 1
+    table.LookupList = otTables.LookupList()
+    table.LookupList.Lookup = [lookup]
+    table.LookupList.LookupCount = 1
+    wrapper = newTable(tag)
+    wrapper.table = table
+    return wrapper
+
+
+def _add_layout(
+    font: TTFont,
+    anchors: dict[str, tuple[int, int]],
+    bases: list[str],
+    expand: dict[str, list[str]],
+) -> None:
+    """GDEF classes, GPOS `mark` putting every mark back on its base and, for the clean font,
+    GSUB `ccmp` expanding each character's base into base + marks."""
+    glyph_map = font.getReverseGlyphMap()
+    origin = otl.buildAnchor(0, 0)
+    marks = {name: (0, otl.buildAnchor(*anchor)) for name, anchor in anchors.items()}
+    subtable = otl.buildMarkBasePosSubtable(marks, {b: {0: origin} for b in bases}, glyph_map)
+    font["GPOS"] = _script_list("GPOS", "mark", otl.buildLookup([subtable]))
+    gdef = otTables.GDEF()
+    gdef.Version = 0x00010000
+    gdef.GlyphClassDef = otTables.GlyphClassDef()
+    gdef.GlyphClassDef.classDefs = {**{b: 1 for b in bases}, **{m: 3 for m in anchors}}
+    gdef.AttachList = gdef.LigCaretList = gdef.MarkAttachClassDef = None
+    table = newTable("GDEF")
+    table.table = gdef
+    font["GDEF"] = table
+    if expand:
+        subtable = otl.buildMultipleSubstSubtable(expand)
+        font["GSUB"] = _script_list("GSUB", "ccmp", otl.buildLookup([subtable]))
+
+
+def _font_bytes(
+    drawing: _Drawing,
+    extra: dict[str, T2CharString],
+    cmap: dict[int, str],
+    bases: list[str],
+    expand: dict[str, list[str]],
+    order: list[str],
+    family: str,
+) -> bytes:
+    """A WOFF2 font of the drawing's marks plus `extra` glyphs (bases, blanks, decoy) in
+    `order`, under `cmap` (all by key)."""
+    base = base_font()
+    name = dict(zip([".notdef", *order], _glyph_names(len(order) + 1), strict=True))
+    name[".notdef"] = ".notdef"
+    charstrings = {name[k]: v for k, v in {**drawing.charstrings, **extra}.items()}
+    builder = FontBuilder(UNITS_PER_EM, isTTF=False)
+    builder.setupGlyphOrder([".notdef", *(name[k] for k in order)])
+    builder.setupCharacterMap({code: name[key] for code, key in cmap.items()})
     builder.setupCFF(
         family, {"FullName": family, "FamilyName": family}, charstrings, _PRIVATE.copy()
     )
+    metrics = {name[k]: (0, 0) for k in drawing.charstrings}
+    for key, charstring in extra.items():
+        program = charstring.program
+        metrics[name[key]] = (program[0] if len(program) > 1 else DEFAULT_WIDTH, 0)
+    metrics[".notdef"] = (DEFAULT_WIDTH, 0)
     builder.setupHorizontalMetrics(metrics)
     builder.setupHorizontalHeader(**base.hhea)
     builder.setupNameTable(
@@ -338,9 +450,12 @@ def _font_bytes(cmap: dict[int, str], rng: random.Random, family: str) -> bytes:
     )
     builder.setupOS2(**base.os2, achVendID="NONE", fsType=0)
     builder.setupPost()
-    builder.setupHead(created=_HEAD_TIMESTAMP, modified=_HEAD_TIMESTAMP)
+    builder.setupHead(unitsPerEm=UNITS_PER_EM, created=_HEAD_TIMESTAMP, modified=_HEAD_TIMESTAMP)
+    anchors = {name[k]: anchor for k, anchor in drawing.anchors.items()}
+    expand = {name[k]: [name[g] for g in glyphs] for k, glyphs in expand.items()}
+    _add_layout(builder.font, anchors, [name[k] for k in bases], expand)
     builder.font.recalcTimestamp = False
-    _set_bounds(builder.font, boxes)
+    _set_bounds(builder.font, drawing.boxes or [((0, 0, 0, 0), 0)])
     builder.font.flavor = "woff2"
     out = io.BytesIO()
     builder.save(out)
@@ -348,8 +463,8 @@ def _font_bytes(cmap: dict[int, str], rng: random.Random, family: str) -> bytes:
 
 
 def _set_bounds(font: TTFont, boxes: list[tuple[tuple[int, int, int, int], int]]) -> None:
-    """Font-wide extents from the cached glyph bounds: letting fontTools recompute them would
-    decompile every charstring again, which is most of a build's time."""
+    """Font-wide extents from the parts' bounds: letting fontTools recompute them would
+    decompile every charstring again, which is much of a build's time."""
     x_min = min(box[0] for box, _ in boxes)
     y_min = min(box[1] for box, _ in boxes)
     x_max = max(box[2] for box, _ in boxes)
@@ -377,35 +492,82 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _plan(key: _Key, chars: set[str]) -> tuple[list[str], dict[str, str], random.Random]:
-    """The drawable chars, the map real char -> PUA char, and the rng for the rest of the font."""
+# Empty zero-width code points sprinkled through the protected text: about one per this
+# many characters, from a pool this share of the mapped characters.
+DECOY_EVERY = 8
+DECOY_SHARE = 0.08
+# Code points of the protected font that draw the empty base of each advance.
+BASE_CODES_PER_ADVANCE = 24
+
+
+def _build(key: _Key, chars: set[str]) -> ArticleFont:
+    root = font_dir()
     base = base_font()
     rng = random.Random(int.from_bytes(key.seed, "big"))
     drawable = sorted(c for c in chars if ord(c) in base.cmap)
-    remapped = [c for c in drawable if _remappable(c)][: PUA_LAST - PUA_FIRST + 1]
-    codes = rng.sample(range(PUA_FIRST, PUA_LAST + 1), len(remapped))
-    mapping = {real: chr(code) for real, code in zip(remapped, codes, strict=True)}
-    return drawable, mapping, rng
+    drawing = _draw(drawable, rng)
+    keys = drawing.keys
+    remapped = [c for c in drawable if _remappable(c)]
+    blanks = [c for c in drawable if not _remappable(c)]
+    # Blanks stay real in both texts: an empty glyph of their advance in both fonts.
+    blank_glyphs = {c: next(keys) for c in blanks}
+    shared = {k: _empty(drawing.advances[c]) for c, k in blank_glyphs.items()}
+    shared_cmap = {ord(c): k for c, k in blank_glyphs.items()}
 
+    # The protected font: per advance an empty base under several code points, each mark
+    # under one, decoys; code points run in glyph order (a compact cmap), which is random.
+    widths = sorted({drawing.advances[c] for c in remapped})
+    base_of_width = {width: next(keys) for width in widths}
+    decoy = next(keys)
+    obf_extra = {**shared, decoy: _empty(0)}
+    obf_extra.update({k: _empty(width) for width, k in base_of_width.items()})
+    counts = {k: BASE_CODES_PER_ADVANCE for k in base_of_width.values()}
+    counts[decoy] = max(1, round(len(remapped) * DECOY_SHARE))
+    counts.update({k: 1 for k in drawing.anchors})
+    order = [k for k in [*drawing.charstrings, *obf_extra] if k != ".notdef"]
+    rng.shuffle(order)
+    needed = sum(counts.get(k, 0) for k in order)
+    if needed > PUA_LAST - PUA_FIRST + 1:
+        raise ValueError(f"{len(remapped)} distinct characters need more PUA code points")
+    next_code = rng.randrange(PUA_FIRST, PUA_LAST + 2 - needed)
+    codes_of: dict[str, list[str]] = {}
+    obf_cmap = dict(shared_cmap)
+    for k in order:
+        codes_of[k] = [chr(code) for code in range(next_code, next_code + counts.get(k, 0))]
+        obf_cmap.update({ord(code): k for code in codes_of[k]})
+        next_code += counts.get(k, 0)
+    mapping = {
+        char: rng.choice(codes_of[base_of_width[drawing.advances[char]]])
+        + "".join(codes_of[k][0] for k in drawing.marks.get(char, []))
+        for char in remapped
+    }
+    decoys = "".join(codes_of[decoy])
 
-def _build(key: _Key, chars: set[str], *, rebuild_clean: bool = False) -> ArticleFont:
-    root = font_dir()
-    base = base_font()
-    drawable, mapping, rng = _plan(key, chars)
+    # The clean font: a base per character, expanded to base + marks by the font itself.
+    clean_bases = {c: next(keys) for c in remapped}
+    clean_extra = {**shared, **{k: _empty(drawing.advances[c]) for c, k in clean_bases.items()}}
+    clean_cmap = {**shared_cmap, **{ord(c): k for c, k in clean_bases.items()}}
+    expand = {k: [k, *drawing.marks[c]] for c, k in clean_bases.items() if c in drawing.marks}
+    clean_order = [k for k in [*drawing.charstrings, *clean_extra] if k != ".notdef"]
+    rng.shuffle(clean_order)
+
     family = _family(rng)
-    # Blanks stay real in the text, so the obfuscated font draws them at their own code points.
-    cmap = {ord(mapping.get(c, c)): base.cmap[ord(c)] for c in drawable}
-    clean_path = root / "clean" / f"{key.clean_token}.woff2"
-    clean_rng = random.Random(int.from_bytes(_hmac(f"clean:{key.clean_token}"), "big"))
-    clean_family = _family(clean_rng, prefix="fw")
-    if clean_path.exists() and not rebuild_clean:
-        # Reused across epochs: the fresh mtime keeps it from the pruning.
-        os.utime(clean_path)
-    else:
-        clean_cmap = {ord(c): base.cmap[ord(c)] for c in drawable}
-        _write_atomic(clean_path, _font_bytes(clean_cmap, clean_rng, "FanwenText"))
+    clean_family = _family(rng, prefix="fw")
     _write_atomic(
-        root / "obf" / str(key.epoch) / f"{key.token}.woff2", _font_bytes(cmap, rng, family)
+        root / "obf" / str(key.epoch) / f"{key.token}.woff2",
+        _font_bytes(drawing, obf_extra, obf_cmap, list(base_of_width.values()), {}, order, family),
+    )
+    _write_atomic(
+        root / "clean" / str(key.epoch) / f"{key.clean_token}.woff2",
+        _font_bytes(
+            drawing,
+            clean_extra,
+            clean_cmap,
+            list(clean_bases.values()),
+            expand,
+            clean_order,
+            clean_family,
+        ),
     )
     font = ArticleFont(
         article_id=key.article_id,
@@ -416,6 +578,7 @@ def _build(key: _Key, chars: set[str], *, rebuild_clean: bool = False) -> Articl
         clean_family=clean_family,
         clean_url=_url(key.clean_name),
         mapping=mapping,
+        decoys=decoys,
     )
     sidecar = {
         "article_id": key.article_id,
@@ -425,6 +588,7 @@ def _build(key: _Key, chars: set[str], *, rebuild_clean: bool = False) -> Articl
         "family": family,
         "clean_family": clean_family,
         "mapping": mapping,
+        "decoys": decoys,
     }
     # Written last: a map on disk means both fonts are there.
     _write_atomic(key.map_path(root), json.dumps(sidecar, ensure_ascii=False).encode("utf-8"))
@@ -473,6 +637,7 @@ def _load(key: _Key) -> ArticleFont | None:
         clean_family=data["clean_family"],
         clean_url=_url(key.clean_name),
         mapping=data["mapping"],
+        decoys=data.get("decoys", ""),
     )
     _remember(key, font)
     return font
@@ -630,7 +795,7 @@ def prune_fonts(epoch: int) -> int:
     fonts no build has used for as long. Returns how many epoch folders went."""
     root = font_dir()
     removed = 0
-    for kind in ("obf", "maps"):
+    for kind in ("obf", "clean", "maps"):
         folder = root / kind
         if not folder.is_dir():
             continue
@@ -638,13 +803,6 @@ def prune_fonts(epoch: int) -> int:
             if child.is_dir() and child.name.isdigit() and int(child.name) < epoch - KEEP_EPOCHS:
                 shutil.rmtree(child, ignore_errors=True)
                 removed += kind == "obf"
-    clean = root / "clean"
-    if clean.is_dir():
-        max_age = (KEEP_EPOCHS + 1) * max(1, int(settings.FANWEN_FONT_ROTATION_HOURS)) * 3600
-        cutoff = time.time() - max_age
-        for path in clean.glob("*.woff2"):
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
     return removed
 
 
@@ -664,7 +822,7 @@ def bench_build(article) -> dict:
     base_font()
     loaded = time.perf_counter()
     chars = protected_chars(article)
-    font = _build(_key(article, chars, None), chars, rebuild_clean=True)
+    font = _build(_key(article, chars, None), chars)
     done = time.perf_counter()
     key = _key(article, chars, font.epoch)
     root = font_dir()
@@ -675,5 +833,7 @@ def bench_build(article) -> dict:
         "base_load_s": round(loaded - started, 3) if cold else 0.0,
         "build_s": round(done - loaded, 3),
         "obfuscated_bytes": (root / "obf" / str(key.epoch) / f"{key.token}.woff2").stat().st_size,
-        "clean_bytes": (root / "clean" / f"{key.clean_token}.woff2").stat().st_size,
+        "clean_bytes": (root / "clean" / str(key.epoch) / f"{key.clean_token}.woff2")
+        .stat()
+        .st_size,
     }
