@@ -1,23 +1,30 @@
 """Per-article web fonts of the `font` protection level.
 
-Body paragraphs go to readers without the right with every drawable character remapped into
-the Private Use Area, plus a WOFF2 font that draws each PUA code point with the real glyph.
-Readers with the right get the real text with a *clean* font from the same pipeline (real
-code points, the same outlines, the same metrics), so both pages render pixel for pixel alike.
+Body paragraphs go to readers without the right with every drawable character replaced by
+Private Use Area code points: an empty base glyph of the character's advance (one of a few
+dozen code points per advance), then two or three zero-width marks, each a displaced part of
+the character that the font's GPOS `mark` anchors put back in place (see glyphs.py), with
+empty decoys sprinkled between characters. No glyph is a character, none sits where its ink
+shows, and every epoch draws the parts anew: matching glyphs against the public base font
+decodes nothing; OCR of the rendered page still does.
 
-Fonts are REBUILT with FontBuilder from Noto Sans SC outlines: decomposed CFF outlines (no
-subroutines, no hints), random glyph names and glyph order, a renamed family, and a
-cmap holding only PUA code points (plus the blanks, which are never remapped). Everything
-random comes from HMAC(SECRET_KEY, "article:version:epoch"), so any process building the
-same key writes the same font and the same map.
+Readers with the right get the real text with a *clean* font of the same epoch and the same
+glyphs, whose GSUB expands each character into its base and marks, so both pages render
+pixel for pixel alike.
+
+Fonts are REBUILT with FontBuilder from Noto Sans SC outlines on a 500-unit grid: decomposed
+CFF outlines (no subroutines, no hints), glyph names that only count a random glyph order,
+a renamed family. Everything random comes from HMAC(SECRET_KEY, "article:version:epoch"),
+so any process building the same key writes the same fonts and the same map.
 
 Line breaking: PUA characters have no break opportunities between them, so both renderings
-must use PARAGRAPH_STYLE (`line-break: anywhere`) for their lines to break at the same places.
+must use PARAGRAPH_STYLE (`line-break: anywhere`) for their lines to break at the same places
+(a break never falls before a zero-width mark: it would leave the line no shorter).
 
 Layout of FANWEN_FONT_DIR (default VAR_DIR/fonts):
-    obf/<epoch>/<token>.woff2   served as /f/<epoch>-<token>.woff2
-    clean/<token>.woff2         served as /f/c-<token>.woff2 (one per article version)
-    maps/<epoch>/<token>.json   the map and names; never served
+    obf/<epoch>/<token>.woff2     served as /f/<epoch>-<token>.woff2
+    clean/<epoch>/<token>.woff2   served as /f/c<epoch>-<token>.woff2 (its own secret token)
+    maps/<epoch>/<token>.json     the map and names; never served
 """
 
 from __future__ import annotations
