@@ -93,11 +93,13 @@ def run(label: str, articles: list, limit: int) -> None:
         data = path.read_bytes()
         sizes.append((len(fonts.protected_chars(article)), len(data)))
         tt = fm.load_font(data)
+        widths = fm.advances(tt)
         protected = [font.obfuscate(p) for p in paragraphs]
         real = "".join(paragraphs)
         for name, matcher in fm.MATCHERS.items():
             mapping = matcher(tt, ref)
-            got, total = fm.recovered_share("".join(fm.decode(t, mapping) for t in protected), real)
+            decoded = "".join(fm.decode(t, mapping, widths) for t in protected)
+            got, total = fm.recovered_share(decoded, real)
             totals[name][0] += got
             totals[name][1] += total
         got, total = fm.recovered_share("".join(fm.render_and_match(tt, protected, ref)), real)

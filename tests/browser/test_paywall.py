@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from PIL import Image, ImageChops
 
-from fanwen.exports.docx import docx_text, docx_visible_text
+from fanwen.exports.docx import docx_mark, docx_text, docx_visible_text
 from fanwen.exports.text import article_text
 from fanwen.library.models import Article, Piece
 from fanwen.library.tests.factories import empty_cache, make_article, make_category  # noqa: F401
@@ -25,7 +25,7 @@ from fanwen.payments.tests.fixtures import (  # noqa: F401  (fixtures)
     sandbox_keys,
 )
 from fanwen.protection import fonts
-from fanwen.protection.mark import docx_mark, find_marks, strip_marks
+from fanwen.protection.mark import find_marks, strip_marks
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 # The page must unlock within this long of the notification reaching the site.

@@ -542,3 +542,29 @@ def docx_text(data: bytes) -> str:
 def docx_visible_text(data: bytes) -> str:
     """The body paragraphs' text as a reader sees it: hidden runs left out."""
     return inspect_docx(data).visible_text
+
+
+def docx_mark(data: bytes) -> list[int]:
+    """Order ids a DOCX names: custom properties, document variables, session ids, then text.
+
+    Any one of them is enough, so removing the properties Word shows leaves the others.
+    Raises ValueError (with a message for people) when `data` is not a readable DOCX.
+    """
+    content = inspect_docx(data)
+    found: list[int] = []
+
+    def add(order_id: int | None) -> None:
+        if order_id is not None and order_id not in found:
+            found.append(order_id)
+
+    # Every value is tried, not just ours by name: a renamed property still counts.
+    for value in (*content.properties.values(), *content.variables.values()):
+        add(buyer_mark.decode_token(value))
+    # The token's two halves are two session ids; Word sorts and adds to them on a resave.
+    for first in content.rsids:
+        for second in content.rsids:
+            if first != second:
+                add(buyer_mark.decode_token(first + second))
+    for order_id, _count in buyer_mark.find_marks(content.text):
+        add(order_id)
+    return found

@@ -237,32 +237,3 @@ def find_marks(text: str) -> list[tuple[int, int]]:
 
 def strip_marks(text: str) -> str:
     return text.translate(_STRIP)
-
-
-def docx_mark(data: bytes) -> list[int]:
-    """Order ids a DOCX names: custom properties, document variables, session ids, then text.
-
-    Any one of them is enough, so removing the properties Word shows leaves the others.
-    Raises ValueError (with a message for people) when `data` is not a readable DOCX.
-    """
-    # exports.docx builds documents with this module's marks, so it is imported here.
-    from fanwen.exports.docx import inspect_docx
-
-    content = inspect_docx(data)
-    found: list[int] = []
-
-    def add(order_id: int | None) -> None:
-        if order_id is not None and order_id not in found:
-            found.append(order_id)
-
-    # Every value is tried, not just ours by name: a renamed property still counts.
-    for value in (*content.properties.values(), *content.variables.values()):
-        add(decode_token(value))
-    # The token's two halves are two session ids; Word sorts and adds to them on a resave.
-    for first in content.rsids:
-        for second in content.rsids:
-            if first != second:
-                add(decode_token(first + second))
-    for order_id, _count in find_marks(content.text):
-        add(order_id)
-    return found

@@ -12,8 +12,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from fanwen.exports.docx import docx_mark
 from fanwen.orders.models import Order
-from fanwen.protection.mark import docx_mark, find_marks
+from fanwen.protection.mark import find_marks
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_TEXT_CHARS = 500_000

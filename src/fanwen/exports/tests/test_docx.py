@@ -7,12 +7,12 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Emu, Pt
 
-from fanwen.exports.docx import build_docx, docx_text, docx_visible_text
+from fanwen.exports.docx import build_docx, docx_mark, docx_text, docx_visible_text
 from fanwen.exports.fill import placeholder_groups
 from fanwen.exports.text import article_text
 from fanwen.library.demo.loader import load_demo
 from fanwen.library.models import Article
-from fanwen.protection.mark import ALPHABET, docx_mark, find_marks, strip_marks
+from fanwen.protection.mark import ALPHABET, find_marks, strip_marks
 
 
 def open_docx(data: bytes):

@@ -7,9 +7,9 @@ import zipfile
 import pytest
 from lxml import etree
 
-from fanwen.exports.docx import build_docx, docx_visible_text, inspect_docx
+from fanwen.exports.docx import build_docx, docx_mark, docx_visible_text, inspect_docx
 from fanwen.exports.text import article_text
-from fanwen.protection.mark import ALPHABET, docx_mark, mark_token
+from fanwen.protection.mark import ALPHABET, mark_token
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}

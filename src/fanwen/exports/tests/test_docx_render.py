@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from fanwen.exports.docx import build_docx, docx_visible_text
+from fanwen.exports.docx import build_docx, docx_mark, docx_visible_text
 from fanwen.exports.tests.buyer import demo_purchase
-from fanwen.protection.mark import ALPHABET, docx_mark, find_marks, strip_marks
+from fanwen.protection.mark import ALPHABET, find_marks, strip_marks
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOPPM = shutil.which("pdftoppm")
