@@ -55,15 +55,6 @@ def main() -> None:
     publish_to_protected_page()
 
 
-def body_paragraphs(article) -> list[str]:
-    return [
-        b["text"]
-        for piece in article.pieces.all()
-        for b in piece.blocks
-        if b.get("kind") == "p" and b.get("text")
-    ]
-
-
 def run(label: str, articles: list, limit: int) -> None:
     from fanwen.protection import fonts
     from tests.attacks import fontmatch as fm
@@ -72,7 +63,7 @@ def run(label: str, articles: list, limit: int) -> None:
         articles = articles[:limit]
     chars = set()
     for article in articles:
-        chars.update("".join(body_paragraphs(article)))
+        chars.update("".join(article.body_paragraphs()))
     started = time.perf_counter()
     ref = fm.Reference(fm.gb2312_level1() + "".join(chars))
     print(f"\n== {label}: {len(articles)} articles ==")
@@ -83,7 +74,7 @@ def run(label: str, articles: list, limit: int) -> None:
     builds, sizes = [], []
     rng = random.Random(1)
     for article in articles:
-        paragraphs = body_paragraphs(article)
+        paragraphs = article.body_paragraphs()
         if not paragraphs:
             continue
         started = time.perf_counter()
@@ -154,7 +145,7 @@ def publish_to_protected_page() -> None:
         started = time.perf_counter()
         html = Client().get(article.get_absolute_url()).content.decode()
         times.append(time.perf_counter() - started)
-        clean = [b for b in body_paragraphs(article) if b in html]
+        clean = [b for b in article.body_paragraphs() if b in html]
         assert 'data-variant="protected"' in html and not clean, "a clean paragraph went out"
     print(
         "\npublish -> first protected page (font not built yet, built in the request): "

@@ -42,13 +42,12 @@ def library(db, settings, tmp_path):
 
 
 def protected_paragraphs(articles: list[Article]) -> dict[str, int]:
-    found = {}
-    for article in articles:
-        for piece in article.pieces.all():
-            for block in piece.blocks:
-                if block.get("kind") == "p" and len(block.get("text", "")) >= MIN_CHARS:
-                    found[block["text"]] = article.pk
-    return found
+    return {
+        text: article.pk
+        for article in articles
+        for text in article.body_paragraphs()
+        if len(text) >= MIN_CHARS
+    }
 
 
 def crawl(client: Client) -> dict[str, str]:

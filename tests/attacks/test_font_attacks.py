@@ -30,12 +30,8 @@ def demo_articles(db, settings, tmp_path) -> list[Article]:
     return chosen[:4]
 
 
-def body(article: Article) -> list[str]:
-    return [b["text"] for p in article.pieces.all() for b in p.blocks if b["kind"] == "p"]
-
-
 def test_per_glyph_matchers_recover_under_a_tenth_and_only_ocr_reads_the_page(demo_articles):
-    paragraphs = {a.pk: body(a) for a in demo_articles}
+    paragraphs = {a.pk: a.body_paragraphs() for a in demo_articles}
     ref = fm.Reference(fm.gb2312_level1() + "".join("".join(p) for p in paragraphs.values()))
     totals = {name: [0, 0] for name in [*fm.MATCHERS, "render_and_match"]}
     for article in demo_articles:

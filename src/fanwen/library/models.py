@@ -150,6 +150,11 @@ class Article(models.Model):
         if self.published_at is None:
             self.published_at = when or timezone.now()
 
+    def body_paragraphs(self) -> list[str]:
+        """The texts of the body paragraphs of every piece, in order: what protection guards
+        (titles, the intro and headings are free)."""
+        return [text for piece in self.pieces.all() for text in piece.paragraphs()]
+
     def count_distinct_pieces(self) -> int:
         """Pieces that are not a near-copy of an earlier piece of this same article."""
         return sum(
@@ -206,3 +211,11 @@ class Piece(models.Model):
     @property
     def anchor(self) -> str:
         return f"p{self.position}"
+
+    def paragraphs(self) -> list[str]:
+        """The texts of this piece's body paragraphs (blocks of kind "p")."""
+        return [
+            block["text"]
+            for block in self.blocks or []
+            if isinstance(block, dict) and block.get("kind") == "p" and block.get("text")
+        ]

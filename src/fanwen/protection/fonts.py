@@ -202,12 +202,7 @@ def _url(name: str) -> str:
 
 def protected_chars(article) -> set[str]:
     """Distinct characters of the article's body paragraphs (blocks of kind "p")."""
-    chars: set[str] = set()
-    for piece in article.pieces.all():
-        for block in piece.blocks or []:
-            if block.get("kind") == "p":
-                chars.update(block.get("text", ""))
-    return chars
+    return set("".join(article.body_paragraphs()))
 
 
 def _remappable(char: str) -> bool:

@@ -120,17 +120,21 @@ def test_removing_one_carrier_leaves_the_others(marked, carrier):
     assert docx_mark(stripped) == [ORDER]
 
 
-def test_with_every_carrier_removed_nothing_is_found(marked):
-    everything = {
+def every_carrier_removed(session_ids=without_rsids) -> dict:
+    """Edits removing every carrier; `session_ids` says what becomes of settings' rsids."""
+    return {
         "docProps/custom.xml": None,
         "_rels/.rels": drop_custom_properties,
-        "word/settings.xml": lambda root: (remove("//w:docVars")(root), without_rsids(root)),
+        "word/settings.xml": lambda root: (remove("//w:docVars")(root), session_ids(root)),
         "word/document.xml": lambda root: (
             drop_rsid_attributes(root),
             remove("//w:r[w:rPr/w:vanish]")(root),
         ),
     }
-    assert docx_mark(rewrite(marked, everything)) == []
+
+
+def test_with_every_carrier_removed_nothing_is_found(marked):
+    assert docx_mark(rewrite(marked, every_carrier_removed())) == []
 
 
 def test_a_resave_that_sorts_and_adds_session_ids_keeps_them_readable(marked):
@@ -143,18 +147,7 @@ def test_a_resave_that_sorts_and_adds_session_ids_keeps_them_readable(marked):
         for value in sorted(set(values)):
             etree.SubElement(rsids, f"{{{W}}}rsid").set(f"{{{W}}}val", value)
 
-    resaved = rewrite(
-        marked,
-        {
-            "docProps/custom.xml": None,
-            "_rels/.rels": drop_custom_properties,
-            "word/settings.xml": lambda root: (remove("//w:docVars")(root), word_session(root)),
-            "word/document.xml": lambda root: (
-                drop_rsid_attributes(root),
-                remove("//w:r[w:rPr/w:vanish]")(root),
-            ),
-        },
-    )
+    resaved = rewrite(marked, every_carrier_removed(session_ids=word_session))
     assert docx_mark(resaved) == [ORDER]
 
 

@@ -46,12 +46,7 @@ def doc(category, plans) -> Article:  # noqa: F811
 
 
 def body_texts(article: Article) -> list[str]:
-    return [
-        b["text"]
-        for p in article.pieces.order_by("position")
-        for b in p.blocks
-        if b.get("kind") == "p"
-    ]
+    return article.body_paragraphs()
 
 
 def reader() -> tuple[Client, Visitor]:

@@ -78,12 +78,7 @@ def page_fetcher(client) -> Fetch:
 
 def body_paragraphs(article: Article) -> list[str]:
     """The texts of the article's body paragraphs worth stealing (kind "p", ≥ MIN_CHARS)."""
-    return [
-        block["text"]
-        for piece in article.pieces.order_by("position")
-        for block in piece.blocks
-        if block.get("kind") == "p" and len(block.get("text", "")) >= MIN_CHARS
-    ]
+    return [text for text in article.body_paragraphs() if len(text) >= MIN_CHARS]
 
 
 def free_text(article: Article) -> str:
