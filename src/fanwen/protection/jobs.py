@@ -9,7 +9,8 @@ from django.conf import settings
 from fanwen.protection import fonts
 
 # Within this last part of an epoch the next epoch's fonts are built, so none is missing at
-# the switch.
+# the switch; earlier too, as soon as every font of this epoch is there (a big library needs
+# more than this part to build them all).
 AHEAD_FRACTION = 0.1
 
 
@@ -23,6 +24,7 @@ def build_fonts_job() -> dict:
     epoch = fonts.current_epoch()
     counts = {"current": fonts.build_missing_fonts(epoch=epoch, seconds=budget)}
     left = budget - (time.monotonic() - started)
-    if fonts.epoch_progress() >= 1 - AHEAD_FRACTION and left > 0:
+    current_done = counts["current"] == 0
+    if left > 0 and (current_done or fonts.epoch_progress() >= 1 - AHEAD_FRACTION):
         counts["next"] = fonts.build_missing_fonts(epoch=epoch + 1, seconds=left)
     return counts

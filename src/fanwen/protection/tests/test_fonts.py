@@ -404,9 +404,10 @@ def test_command_and_worker_job(category, font_root, monkeypatch, capsys):
 
     monkeypatch.setattr(fonts, "epoch_progress", lambda now=None: 0.5)
     assert build_fonts_job() == {"current": 1}
-    monkeypatch.setattr(fonts, "epoch_progress", lambda now=None: 0.95)
+    # This epoch complete: the next one's fonts are built ahead, early in the epoch too.
     assert build_fonts_job() == {"current": 0, "next": 1}
     assert list((font_root / "maps" / str(fonts.current_epoch() + 1)).glob("*.json"))
+    assert build_fonts_job() == {"current": 0, "next": 0}
 
 
 def test_font_face_rule(category):
