@@ -30,6 +30,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--generated", type=int, default=0, help="also N generated articles")
     parser.add_argument("--limit-articles", type=int, default=0, help="attack at most N")
+    parser.add_argument(
+        "--leak-library",
+        type=int,
+        default=0,
+        help="instead: generate N articles and crawl never-read ones at once, then after a rotation",
+    )
+    parser.add_argument("--leak-pages", type=int, default=300)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fanwen-bench-protection-"))
     os.environ["FANWEN_VAR_DIR"] = str(work)
@@ -40,6 +47,9 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.leak_library:
+        leak_crawl(args.leak_library, args.leak_pages)
+        return
     call_command("demo", "--no-serve", stdout=open(os.devnull, "w"))  # noqa: SIM115
     from fanwen.library.models import Article
 
@@ -152,6 +162,51 @@ def publish_to_protected_page() -> None:
         + ", ".join(f"{t:.2f} s" for t in times)
         + "; clean paragraphs served: 0"
     )
+
+
+def leak_crawl(articles: int, pages: int) -> None:
+    """A generated library just imported (no font built), then `pages` never-read article
+    pages fetched by new visitors at once, then again right after a forced rotation: every
+    answer is checked for a clean paragraph or a 12-character opening of one."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+
+    from fanwen.library.models import Article
+
+    settings.FANWEN_PAGE_RATE_LIMIT = settings.FANWEN_PAGE_IP_RATE_LIMIT = 0
+    started = time.perf_counter()
+    call_command_quiet("gen_corpus", "--articles", str(articles), "--seed", "11")
+    print(f"generated {articles} articles in {time.perf_counter() - started:.0f} s")
+    chosen = list(Article.objects.published().order_by("?").prefetch_related("pieces")[:pages])
+    real_now = timezone.now
+    for label, shift in (("right after import", 0), ("right after a rotation", 1)):
+        hours = shift * max(1, int(settings.FANWEN_FONT_ROTATION_HOURS))
+        timezone.now = lambda hours=hours: real_now() + dt.timedelta(hours=hours)
+        leaks = openings = 0
+        times = []
+        for article in chosen:
+            began = time.perf_counter()
+            html = Client().get(article.get_absolute_url()).content.decode()
+            times.append(time.perf_counter() - began)
+            paragraphs = [p for p in article.body_paragraphs() if len(p) >= 12]
+            leaks += sum(p in html for p in paragraphs)
+            openings += sum(p[:12] in html for p in paragraphs)
+        times.sort()
+        print(
+            f"{label}: {len(chosen)} never-read articles, clean paragraphs {leaks}, "
+            f"12-char openings {openings}; page p50 {statistics.median(times):.2f} s, "
+            f"p95 {times[int(0.95 * (len(times) - 1))]:.2f} s (font built in the request)"
+        )
+    timezone.now = real_now
+
+
+def call_command_quiet(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
 if __name__ == "__main__":

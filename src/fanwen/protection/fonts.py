@@ -502,7 +502,14 @@ DECOY_SHARE = 0.08
 BASE_CODES_PER_ADVANCE = 24
 
 
-def _build(key: _Key, chars: set[str]) -> ArticleFont:
+def _build(
+    key: _Key, chars: set[str], *, protected: bool = True, clean: bool = True
+) -> ArticleFont:
+    """Draw the key's glyphs and write its protected font and map and/or its clean font.
+
+    The drawing is the same whichever is written (the same key, the same random draws), so a
+    clean font written later matches the protected one written first.
+    """
     root = font_dir()
     base = base_font()
     rng = random.Random(int.from_bytes(key.seed, "big"))
@@ -555,22 +562,26 @@ def _build(key: _Key, chars: set[str]) -> ArticleFont:
 
     family = _family(rng)
     clean_family = _family(rng, prefix="fw")
-    _write_atomic(
-        root / "obf" / str(key.epoch) / f"{key.token}.woff2",
-        _font_bytes(drawing, obf_extra, obf_cmap, list(base_of_width.values()), {}, order, family),
-    )
-    _write_atomic(
-        root / "clean" / str(key.epoch) / f"{key.clean_token}.woff2",
-        _font_bytes(
-            drawing,
-            clean_extra,
-            clean_cmap,
-            list(clean_bases.values()),
-            expand,
-            clean_order,
-            clean_family,
-        ),
-    )
+    if protected:
+        _write_atomic(
+            root / "obf" / str(key.epoch) / f"{key.token}.woff2",
+            _font_bytes(
+                drawing, obf_extra, obf_cmap, list(base_of_width.values()), {}, order, family
+            ),
+        )
+    if clean:
+        _write_atomic(
+            _clean_path(key),
+            _font_bytes(
+                drawing,
+                clean_extra,
+                clean_cmap,
+                list(clean_bases.values()),
+                expand,
+                clean_order,
+                clean_family,
+            ),
+        )
     font = ArticleFont(
         article_id=key.article_id,
         version=key.version,
@@ -592,10 +603,15 @@ def _build(key: _Key, chars: set[str]) -> ArticleFont:
         "mapping": mapping,
         "decoys": decoys,
     }
-    # Written last: a map on disk means both fonts are there.
-    _write_atomic(key.map_path(root), json.dumps(sidecar, ensure_ascii=False).encode("utf-8"))
-    _remember(key, font)
+    if protected:
+        # Written after it: a map on disk means the protected font is there.
+        _write_atomic(key.map_path(root), json.dumps(sidecar, ensure_ascii=False).encode("utf-8"))
+        _remember(key, font)
     return font
+
+
+def _clean_path(key: _Key) -> Path:
+    return font_dir() / "clean" / str(key.epoch) / f"{key.clean_token}.woff2"
 
 
 # --- the in-process cache and the background builds ------------------------------------------
@@ -603,7 +619,8 @@ def _build(key: _Key, chars: set[str]) -> ArticleFont:
 _CACHE_SIZE = 512
 _cache: OrderedDict[_Key, ArticleFont] = OrderedDict()
 _cache_lock = threading.Lock()
-_pending: dict[_Key, Future] = {}
+# Background builds under way: a key's fonts, or (key, "clean") for its clean font alone.
+_pending: dict[_Key | tuple[_Key, str], Future] = {}
 _pending_lock = threading.Lock()
 # One builder thread per process: builds are CPU-bound and must not crowd out requests.
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fanwen-font")
@@ -685,7 +702,7 @@ def schedule_build(article, *, epoch: int | None = None, chars: set[str] | None 
     return True
 
 
-def _forget_pending(key: _Key) -> None:
+def _forget_pending(key: _Key | tuple[_Key, str]) -> None:
     with _pending_lock:
         _pending.pop(key, None)
 
@@ -700,14 +717,18 @@ def font_for(article, *, schedule: bool = True) -> ArticleFont | None:
 
     Never builds in the calling thread: a request gets a font only once it is on disk.
     """
+    return _ready_font(article, schedule=schedule)[0]
+
+
+def _ready_font(article, *, schedule: bool) -> tuple[ArticleFont | None, _Key | None, set[str]]:
     chars = protected_chars(article)
     if not chars:
-        return None
+        return None, None, chars
     key = _key(article, chars, None)
     font = _ready(key)
     if font is None and schedule:
         schedule_build(article, chars=chars)
-    return font
+    return font, key, chars
 
 
 _key_locks: dict[_Key, threading.Lock] = {}
@@ -733,11 +754,40 @@ def font_now(article) -> ArticleFont | None:
         lock = _key_locks.setdefault(key, threading.Lock())
     try:
         with lock:
-            return _ready(key) or _build(key, chars)
+            font = _ready(key)
+            if font is None:
+                # The reader waits for the protected font only; buyers' clean font follows.
+                font = _build(key, chars, clean=False)
+                _schedule_clean(key, chars)
+            return font
     finally:
         with _key_locks_lock:
             if not lock.locked():
                 _key_locks.pop(key, None)
+
+
+def _schedule_clean(key: _Key, chars: set[str]) -> None:
+    pending = (key, "clean")
+    with _pending_lock:
+        if pending in _pending:
+            return
+        future = _executor.submit(_build_clean_if_missing, key, chars)
+        _pending[pending] = future
+    future.add_done_callback(lambda _done: _forget_pending(pending))
+
+
+def _build_clean_if_missing(key: _Key, chars: set[str]) -> None:
+    if not _clean_path(key).exists():
+        _build(key, chars, protected=False)
+
+
+def clean_font_for(article) -> ArticleFont | None:
+    """The article's font with its clean font on disk (built here if a reader got the
+    protected font first, seconds ago): for pages and text handed to readers with the right."""
+    font, key, chars = _ready_font(article, schedule=True)
+    if font is not None:
+        _build_clean_if_missing(key, chars)
+    return font
 
 
 def wait_for_builds(timeout: float = 60) -> None:

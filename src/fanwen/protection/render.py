@@ -26,9 +26,9 @@ from fanwen.protection.crawlers import claimed_crawler, request_is_verified_craw
 from fanwen.protection.fonts import (
     PARAGRAPH_STYLE,
     ArticleFont,
+    clean_font_for,
     current_epoch,
     font_face_css,
-    font_for,
     font_now,
 )
 
@@ -47,7 +47,7 @@ class Rendering:
         """This rendering with its font looked up; uncached while the font is being built."""
         if not self.font_pending:
             return self
-        font = font_for(article)
+        font = clean_font_for(article)
         return Rendering(self.variant, self.cache_name if font else None, font)
 
     @property
@@ -110,7 +110,7 @@ def rendering_for(request: HttpRequest, article: Article, *, staff: bool) -> Ren
         return Rendering("open", "o")
     epoch = current_epoch()
     if staff:
-        return Rendering("clean", None, font_for(article))
+        return Rendering("clean", None, clean_font_for(article))
     clean = request_is_verified_crawler(request)
     if not clean and _may_hold_right(request):
         right = reader_right(request, article)

@@ -36,7 +36,7 @@ from fanwen.exports.fill import apply_fill, placeholder_groups
 from fanwen.exports.text import article_text, title_line_numbers
 from fanwen.library.models import Article
 from fanwen.protection.access import ReaderRight, reader_right, take_under_pass
-from fanwen.protection.fonts import font_face_css, font_for
+from fanwen.protection.fonts import clean_font_for, font_face_css
 from fanwen.protection.mark import embed_mark, encode_mark
 from fanwen.protection.render import level
 
@@ -90,7 +90,7 @@ def _clean_font(article: Article) -> dict | None:
     # A protected page swaps to the clean font with the clean text, so nothing shifts.
     if level() != "font":
         return None
-    font = font_for(article)
+    font = clean_font_for(article)
     if font is None:
         return None
     return {"family": font.clean_family, "css": font_face_css(font, clean=True)}

@@ -410,6 +410,25 @@ def test_command_and_worker_job(category, font_root, monkeypatch, capsys):
     assert build_fonts_job() == {"current": 0, "next": 0}
 
 
+def test_a_first_reader_waits_for_the_protected_font_only_and_the_clean_one_follows(
+    category, font_root, monkeypatch
+):
+    article = make_article(category, pieces=2)
+    gate = threading.Event()
+    real = fonts._build_clean_if_missing
+    monkeypatch.setattr(fonts, "_build_clean_if_missing", lambda *a: (gate.wait(10), real(*a)))
+    font = fonts.font_now(article)
+    assert file_of(font_root, font.url).exists()
+    assert not file_of(font_root, font.clean_url).exists()
+    gate.set()
+    fonts.wait_for_builds()
+    assert file_of(font_root, font.clean_url).exists()
+    # A buyer asking before the background build is done gets it built on the spot.
+    file_of(font_root, font.clean_url).unlink()
+    assert fonts.clean_font_for(article) == font
+    assert file_of(font_root, font.clean_url).exists()
+
+
 def test_font_face_rule(category):
     font = fonts.build_font(make_article(category, pieces=1))
     rule = fonts.font_face_css(font, clean=False)
