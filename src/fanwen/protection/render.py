@@ -119,8 +119,5 @@ def rendering_for(request: HttpRequest, article: Article, *, staff: bool) -> Ren
     if clean:
         # Served from the page cache when there (views.article looks it up before rendering).
         return Rendering("clean", f"c{epoch}", None, font_pending=True)
-    font = font_now(article)
-    if font is None:
-        # No body character to protect: the page holds nothing to remap.
-        return Rendering("protected", f"p{epoch}", None)
-    return Rendering("protected", f"p{epoch}", font)
+    # Built here when missing, never served clean meanwhile; None: no body text to remap.
+    return Rendering("protected", f"p{epoch}", font_now(article))
