@@ -189,7 +189,7 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
         if cacheable and rendering.cache_name is not None:
             pagecache.store(key, response.content, gen, pagecache.page_seconds())
             response["X-Page-Cache"] = "miss"
-    # A page we do not cache ourselves (a font still being built) no shared cache keeps either.
+    # A page we do not cache ourselves no shared cache keeps either.
     public = everyone and item.is_public and rendering.cache_name is not None
     return _with_cache_headers(response, public=public)
 
