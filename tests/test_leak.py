@@ -133,3 +133,32 @@ def a_verified_crawler_reads_every_paragraph_clean(library, monkeypatch):
     bodies = {url: body for url, body in pages.items() if re.fullmatch(r"/a/\d+\.html", url)}
     missing = [t[:20] for t, pk in paragraphs.items() if t not in bodies[f"/a/{pk}.html"]]
     assert missing == []
+
+
+@pytest.fixture
+def generated_library(db, settings, tmp_path):
+    settings.FANWEN_PROTECTION = "font"
+    settings.FANWEN_FONT_DIR = str(tmp_path / "fonts")
+    settings.FANWEN_PAGE_RATE_LIMIT = settings.FANWEN_PAGE_IP_RATE_LIMIT = 0
+    call_command("gen_corpus", "--articles", "1000", "--seed", "5", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    yield
+    fonts.wait_for_builds()
+
+
+# bench/protection.py --leak-library 10000 does the same on 10k articles and 300 pages.
+def test_never_read_articles_of_a_fresh_library_go_out_protected_now_and_after_a_rotation(
+    generated_library, monkeypatch
+):
+    chosen = list(Article.objects.published().order_by("?").prefetch_related("pieces")[:25])
+    assert not (fonts.font_dir() / "maps").exists(), "no font was built ahead"
+    hours = max(1, int(django_settings.FANWEN_FONT_ROTATION_HOURS))
+    real_now = timezone.now
+    for shift in (0, hours):
+        monkeypatch.setattr(
+            timezone, "now", lambda shift=shift: real_now() + dt.timedelta(hours=shift)
+        )
+        for article in chosen:
+            html = Client().get(article.get_absolute_url()).content.decode()
+            assert 'data-variant="protected"' in html
+            for text in article.body_paragraphs():
+                assert text[:MIN_CHARS] not in html, (article.pk, text[:MIN_CHARS])
