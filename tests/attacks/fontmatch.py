@@ -140,6 +140,8 @@ class Reference:
             self.chars.append(char)
             outlines.append(outline)
             self.hashes.setdefault(_hash(outline), char)
+        self.outlines = outlines
+        self.centred: np.ndarray | None = None  # built on first use
         self.points = [_normalised(_points(o)) for o in outlines]
         self.histograms = np.stack([_histogram(_points(o)) for o in outlines])
         rasters = np.stack([raster(o).ravel() for o in outlines])
@@ -185,7 +187,39 @@ def raster_match(font: TTFont, ref: Reference) -> dict[str, str]:
     return found
 
 
-MATCHERS = {"outline_hash": outline_hash, "point_set": point_set, "raster": raster_match}
+def _centred(outline: list) -> list:
+    """The outline moved so its box is centred in the em box (translation no longer counts)."""
+    points = _points(outline)
+    if len(points) == 0:
+        return outline
+    low, high = points.min(axis=0), points.max(axis=0)
+    dx, dy = 500 - (low[0] + high[0]) / 2, 380 - (low[1] + high[1]) / 2
+    return _moved(outline, dx, dy)
+
+
+def raster_centred(font: TTFont, ref: Reference) -> dict[str, str]:
+    """The raster matcher after centring every glyph and every candidate: a part moved
+    anywhere is compared by its shape alone."""
+    if ref.centred is None:
+        rasters = np.stack([raster(_centred(o)).ravel() for o in ref.outlines])
+        ref.centred = rasters / (np.linalg.norm(rasters, axis=1, keepdims=True) + 1e-9)
+    glyphs = {code: g for code, g in font_glyphs(font).items() if g.outline}
+    found = {chr(code): "" for code in font_glyphs(font)}
+    if not glyphs:
+        return found
+    images = np.stack([raster(_centred(g.outline)).ravel() for g in glyphs.values()])
+    images = images / (np.linalg.norm(images, axis=1, keepdims=True) + 1e-9)
+    best = (images @ ref.centred.T).argmax(axis=1)
+    found.update({chr(code): ref.chars[i] for code, i in zip(glyphs, best, strict=True)})
+    return found
+
+
+MATCHERS = {
+    "outline_hash": outline_hash,
+    "point_set": point_set,
+    "raster": raster_match,
+    "raster_centred": raster_centred,
+}
 
 
 def advances(font: TTFont) -> dict[int, float]:
