@@ -93,19 +93,11 @@ def run(label: str, articles: list, limit: int) -> None:
         path = fonts.font_path(font.url.rsplit("/", 1)[1].removesuffix(".woff2"))
         data = path.read_bytes()
         sizes.append((len(fonts.protected_chars(article)), len(data)))
-        tt = fm.load_font(data)
-        widths = fm.advances(tt)
         protected = [font.obfuscate(p) for p in paragraphs]
         real = "".join(paragraphs)
-        for name, matcher in fm.MATCHERS.items():
-            mapping = matcher(tt, ref)
-            decoded = "".join(fm.decode(t, mapping, widths) for t in protected)
-            got, total = fm.recovered_share(decoded, real)
+        for name, (got, total) in fm.attack(fm.load_font(data), paragraphs, protected, ref).items():
             totals[name][0] += got
             totals[name][1] += total
-        got, total = fm.recovered_share("".join(fm.render_and_match(tt, protected, ref)), real)
-        totals["render_and_match"][0] += got
-        totals["render_and_match"][1] += total
         shuffled = list(real)
         rng.shuffle(shuffled)
         got, total = fm.recovered_share("".join(shuffled), real)

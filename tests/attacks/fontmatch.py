@@ -292,6 +292,22 @@ def recovered_share(decoded: str, real: str) -> tuple[int, int]:
     return sum(block.size for block in matcher.get_matching_blocks()), len(real)
 
 
+def attack(font: TTFont, paragraphs: list[str], protected: list[str], ref: Reference) -> dict:
+    """Attack name -> (characters recovered, characters) from `protected`, the page text of
+    `paragraphs`, for every per-glyph matcher and render_and_match."""
+    real = "".join(paragraphs)
+    widths = advances(font)
+    found = {}
+    for name, matcher in MATCHERS.items():
+        mapping = matcher(font, ref)
+        decoded = "".join(decode(text, mapping, widths) for text in protected)
+        found[name] = recovered_share(decoded, real)
+    found["render_and_match"] = recovered_share(
+        "".join(render_and_match(font, protected, ref)), real
+    )
+    return found
+
+
 def load_font(data: bytes) -> TTFont:
     font = TTFont(io.BytesIO(data))
     font.flavor = None

@@ -39,17 +39,9 @@ def test_per_glyph_matchers_recover_under_a_tenth_and_only_ocr_reads_the_page(de
         name = font.url.rsplit("/", 1)[1].removesuffix(".woff2")
         tt = fm.load_font(fonts.font_path(name).read_bytes())
         protected = [font.obfuscate(text) for text in paragraphs[article.pk]]
-        real = "".join(paragraphs[article.pk])
-        widths = fm.advances(tt)
-        for matcher_name, matcher in fm.MATCHERS.items():
-            mapping = matcher(tt, ref)
-            decoded = "".join(fm.decode(text, mapping, widths) for text in protected)
-            got, total = fm.recovered_share(decoded, real)
-            totals[matcher_name][0] += got
-            totals[matcher_name][1] += total
-        got, total = fm.recovered_share("".join(fm.render_and_match(tt, protected, ref)), real)
-        totals["render_and_match"][0] += got
-        totals["render_and_match"][1] += total
+        for attack, (got, total) in fm.attack(tt, paragraphs[article.pk], protected, ref).items():
+            totals[attack][0] += got
+            totals[attack][1] += total
     shares = {name: got / total for name, (got, total) in totals.items()}
     print(f"\nrecovered: {shares}")
     for name in fm.MATCHERS:
