@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: its 429 then carries the same headers as a page; needs the user for staff.
     "fanwen.protection.middleware.PageRateLimitMiddleware",
+    # A view that found the database too busy to write answers 503 with Retry-After.
+    "fanwen.lib.busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "fanwen.urls"
@@ -325,3 +327,9 @@ SEARCH_BACKENDS = {
     "default": {"BACKEND": "fanwen.search.backends.tantivy.TantivyBackend", "OPTIONS": {"path": ""}}
 }  # "" → VAR_DIR / "search" (read at use)
 FANWEN_SEARCH_USER_DICT = env("FANWEN_SEARCH_USER_DICT")  # "" → the bundled search/userdict.txt
+
+# --- Deployment: bounded database waits, notification size (fanwen.lib, fanwen.payments) ---
+# A writer waits at most this long for the SQLite write lock, then gets a retryable 503.
+FANWEN_SQLITE_LOCK_SECONDS = env_int("FANWEN_SQLITE_LOCK_SECONDS", 10)
+# Payment notifications are a few KB; larger bodies are answered 413 before being read.
+FANWEN_NOTIFY_MAX_BYTES = env_int("FANWEN_NOTIFY_MAX_BYTES", 64 * 1024)

@@ -3,16 +3,63 @@
 Every transaction here is BEGIN IMMEDIATE, so two writers (gunicorn workers, threads) meet
 at SQLite's write lock, and SQLite's busy handler makes the loser sleep and poll in steps
 of up to 100 ms: under a burst of payment notifications that sleep is the whole tail
-latency. An flock() on a file beside the database queues writers instead and wakes the
-next one the moment the lock is free. Readers never take it (WAL lets them read on).
+latency. An flock() on a file beside the database queues writers instead, and the next one
+takes it within 10 ms of it coming free. Readers never take it (WAL lets them read on).
+
+The wait is bounded (settings.FANWEN_SQLITE_LOCK_SECONDS): past it the writer gets
+WriteLockTimeout, a retryable OperationalError that views answer with 503 and Retry-After.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import time
 
+from django.conf import settings
+from django.db import OperationalError
 from django.db.backends.sqlite3 import base
+
+# Used when the setting is absent (a wrapper built outside a configured project).
+DEFAULT_LOCK_SECONDS = 10.0
+
+
+class WriteLockTimeout(OperationalError):
+    """Another writer held the database past the bound: nothing was written, try again later."""
+
+    retry_after = 5
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            f"the SQLite write lock stayed taken for {waited:.1f} s; "
+            "nothing was written, retry the request"
+        )
+        self.waited = waited
+
+
+def acquire(fd: int, seconds: float) -> None:
+    """flock(fd) exclusively within `seconds`, or raise WriteLockTimeout.
+
+    A blocking flock() cannot be given a deadline from a thread, so the wait polls a
+    non-blocking one in steps growing from 1 ms to 10 ms (SQLite's own handler sleeps
+    up to 100 ms); an uncontended writer takes the lock on the first try.
+    """
+    start = time.monotonic()
+    deadline = start + max(seconds, 0.0)
+    step = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise
+        now = time.monotonic()
+        if now >= deadline:
+            raise WriteLockTimeout(now - start)
+        time.sleep(min(step, deadline - now))
+        step = min(step * 2, 0.01)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -29,7 +76,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _start_transaction_under_autocommit(self) -> None:
         if self._write_lock_fd is not None and not self._write_lock_held:
-            fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX)
+            seconds = getattr(settings, "FANWEN_SQLITE_LOCK_SECONDS", DEFAULT_LOCK_SECONDS)
+            acquire(self._write_lock_fd, float(seconds))
             self._write_lock_held = True
         try:
             super()._start_transaction_under_autocommit()

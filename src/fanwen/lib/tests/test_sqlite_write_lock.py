@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
-from fanwen.lib.sqlite.base import DatabaseWrapper
+from fanwen.lib.sqlite.base import DatabaseWrapper, WriteLockTimeout
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the write lock belongs to the SQLite backend"
@@ -87,3 +88,58 @@ def test_a_rolled_back_transaction_frees_the_lock(tmp_path):
     finish(second)
     second.close()
     first.close()
+
+
+def test_a_writer_gives_up_after_the_bound_with_a_retryable_error(tmp_path, settings):
+    settings.FANWEN_SQLITE_LOCK_SECONDS = 1
+    path = tmp_path / "shared.sqlite3"
+    first = wrapper_for(path, "first")
+    first.cursor().execute("CREATE TABLE t (n INTEGER)")
+    begin(first)
+    first.cursor().execute("INSERT INTO t VALUES (1)")
+    second = wrapper_for(path, "second")
+    second.ensure_connection()
+
+    start = time.monotonic()
+    with pytest.raises(WriteLockTimeout) as raised:
+        begin(second)
+    waited = time.monotonic() - start
+
+    assert isinstance(raised.value, OperationalError)
+    assert "retry" in str(raised.value)
+    assert 1.0 <= waited < 1.5
+    assert second.get_autocommit(), "a failed begin leaves the connection as it was"
+    finish(first)
+    # Once the first writer is done the same connection writes normally.
+    begin(second)
+    second.cursor().execute("INSERT INTO t VALUES (2)")
+    finish(second)
+    rows = [row[0] for row in second.cursor().execute("SELECT n FROM t ORDER BY n").fetchall()]
+    second.close()
+    first.close()
+    assert rows == [1, 2]
+
+
+def test_a_waiting_writer_gets_the_lock_soon_after_it_is_freed(tmp_path, settings):
+    settings.FANWEN_SQLITE_LOCK_SECONDS = 10
+    path = tmp_path / "shared.sqlite3"
+    first = wrapper_for(path, "first")
+    first.cursor().execute("CREATE TABLE t (n INTEGER)")
+    begin(first)
+    got: list[float] = []
+
+    def second_writer() -> None:
+        second = wrapper_for(path, "second")
+        begin(second)
+        got.append(time.monotonic())
+        finish(second)
+        second.close()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    time.sleep(0.5)
+    freed = time.monotonic()
+    finish(first)
+    thread.join(10)
+    first.close()
+    assert got and got[0] - freed < 0.05
