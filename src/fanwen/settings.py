@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (policy in the deployment block at the end).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -333,3 +335,66 @@ FANWEN_SEARCH_USER_DICT = env("FANWEN_SEARCH_USER_DICT")  # "" → the bundled s
 FANWEN_SQLITE_LOCK_SECONDS = env_int("FANWEN_SQLITE_LOCK_SECONDS", 10)
 # Payment notifications are a few KB; larger bodies are answered 413 before being read.
 FANWEN_NOTIFY_MAX_BYTES = env_int("FANWEN_NOTIFY_MAX_BYTES", 64 * 1024)
+
+# --- Deployment: HTTPS and Content-Security-Policy (django.middleware.security, django-csp) ---
+# Production answers HTTPS only: plain HTTP is redirected, and browsers are told to stay on
+# HTTPS for a year (subdomains included, preload-ready). Each can be turned off from the env.
+SECURE_SSL_REDIRECT = env_bool("FANWEN_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("FANWEN_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FANWEN_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("FANWEN_HSTS_PRELOAD", PRODUCTION)
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """ "X-Forwarded-Proto: https" -> ("HTTP_X_FORWARDED_PROTO", "https"); "" -> None."""
+    if not value.strip():
+        return None
+    name, sep, expected = value.partition(":")
+    if not sep or not name.strip() or not expected.strip():
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"FANWEN_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', not {value!r}"
+        )
+    return "HTTP_" + name.strip().upper().replace("-", "_"), expected.strip()
+
+
+# Trust a TLS-terminating proxy's header only when told: a client could set it otherwise.
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(env("FANWEN_PROXY_SSL_HEADER"))
+
+# The pages load their own script, styles and fonts; the protection font's @font-face and the
+# paywall's font switch are inline <style>, so styles allow 'unsafe-inline' (scripts do not).
+FANWEN_CSP_DEFAULT = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _csp_directives(policy: str) -> dict[str, list[str]]:
+    """ "default-src 'self'; img-src 'self' data:" -> django-csp's DIRECTIVES."""
+    directives: dict[str, list[str]] = {}
+    for part in policy.split(";"):
+        name, *sources = part.split()
+        if name:
+            directives[name.lower()] = sources
+    return directives
+
+
+# FANWEN_CSP replaces the whole policy ("off" sends none); with FANWEN_CSP_REPORT_ONLY=1 it is
+# sent as Content-Security-Policy-Report-Only (FANWEN_CSP_REPORT_URI collects the reports).
+_csp = env("FANWEN_CSP", FANWEN_CSP_DEFAULT).strip()
+_csp_config = (
+    {"DIRECTIVES": _csp_directives(_csp + "; report-uri " + env("FANWEN_CSP_REPORT_URI"))}
+    if env("FANWEN_CSP_REPORT_URI")
+    else {"DIRECTIVES": _csp_directives(_csp)}
+)
+if _csp.lower() in {"", "off"}:
+    CONTENT_SECURITY_POLICY = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = None
+elif env_bool("FANWEN_CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp_config
+else:
+    CONTENT_SECURITY_POLICY = _csp_config
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = None

@@ -18,3 +18,14 @@ CHROMIUM_ARGS = [
 
 # live_server runs in a thread next to Playwright's sync event loop; Django must allow that.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def watch_csp(context, seen: list[str]) -> list[str]:
+    """Collects into `seen` every Content-Security-Policy violation the context's pages report."""
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            seen.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    context.on("console", on_console)
+    return seen

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fanwen.library.tests.factories import make_article
-from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, watch_csp
 
 VIEWPORTS = {"pc": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 TITLE = "社区志愿服务工作总结(优秀3篇)"
@@ -32,6 +32,7 @@ def test_reader_goes_from_home_to_category_to_article_on_pc_and_phone(live_serve
         try:
             for device, viewport in VIEWPORTS.items():
                 page = browser.new_page(viewport=viewport, locale="zh-CN")
+                blocked = watch_csp(page.context, [])
                 page.goto(live_server.url + "/")
                 expect(page.locator(".cats")).to_contain_text("工作总结")
                 assert_no_sideways_scroll(page, device)
@@ -64,6 +65,10 @@ def test_reader_goes_from_home_to_category_to_article_on_pc_and_phone(live_serve
                 nav.nth(2).click()
                 expect(page).to_have_url(f"{live_server.url}{article.get_absolute_url()}#p3")
                 expect(page.locator("#p3 h2")).to_be_in_viewport()
+
+                page.goto(live_server.url + "/search?q=工作总结")
+                expect(page.locator(".search-wide")).to_be_visible()
                 page.close()
+                assert blocked == [], "the Content-Security-Policy blocked part of a page"
         finally:
             browser.close()

@@ -26,7 +26,7 @@ from fanwen.payments.tests.fixtures import (  # noqa: F401  (fixtures)
 )
 from fanwen.protection import fonts
 from fanwen.protection.mark import find_marks, strip_marks
-from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, watch_csp
 
 # The page must unlock within this long of the notification reaching the site.
 UNLOCK_SECONDS = 2.0
@@ -104,8 +104,20 @@ def chromium():
         browser.close()
 
 
+# What the contexts of the running test saw; each test ends with none (see no_csp_violations).
+CSP_VIOLATIONS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == [], "the Content-Security-Policy blocked part of a page"
+
+
 def new_context(chromium, live_server, **options):
     context = chromium.new_context(locale="zh-CN", accept_downloads=True, **options)
+    watch_csp(context, CSP_VIOLATIONS)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     return context
 
@@ -162,8 +174,9 @@ def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path
     order = Order.objects.get(article=article, status=Order.Status.PAID)
     assert unlocked_after <= UNLOCK_SECONDS + 3, f"unlocked {unlocked_after:.1f}s after paying"
     expect(page.locator("#pw-open")).to_be_visible()
+    # Functions, not expressions: Playwright would eval() an expression, which the CSP forbids.
     page.wait_for_function(
-        "!document.querySelector('#pw-modal') || document.querySelector('#pw-modal').hidden"
+        "() => !document.querySelector('#pw-modal') || document.querySelector('#pw-modal').hidden"
     )
     page.evaluate("document.fonts.ready")
     page.evaluate("getSelection().removeAllRanges()")
@@ -290,7 +303,7 @@ def test_a_pc_reader_pays_by_alipay_qr_code(chromium, live_server, alipay_shop):
     modal.locator('.pw-offer[data-plan="article_copy"]').click()
     expect(page.locator("#pw-qr img")).to_be_visible()
     # The QR code is drawn, not a broken image.
-    page.wait_for_function("document.querySelector('#pw-qr img').complete")
+    page.wait_for_function("() => document.querySelector('#pw-qr img').complete")
     assert page.evaluate("document.querySelector('#pw-qr img').naturalWidth") > 100
     page.screenshot(path=str(ARTIFACTS / "paywall-alipay-qr-pc.png"))
     link = page.locator("#pw-sandbox-link")

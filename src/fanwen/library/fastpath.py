@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from csp.utils import build_policy
 from django.conf import settings
 
 from fanwen.library import pagecache, viewcount
@@ -26,7 +27,7 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
 def _static_headers() -> list[tuple[str, str]]:
-    # What SecurityMiddleware and XFrameOptionsMiddleware add to a page over plain HTTP.
+    # What SecurityMiddleware, CSPMiddleware and XFrameOptionsMiddleware add to a page.
     headers = [("Content-Type", "text/html; charset=utf-8"), ("X-Page-Cache", "hit")]
     headers.append(("X-Frame-Options", settings.X_FRAME_OPTIONS))
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
@@ -36,24 +37,47 @@ def _static_headers() -> list[tuple[str, str]]:
         headers.append(("Referrer-Policy", policy if isinstance(policy, str) else ",".join(policy)))
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
+    if settings.CONTENT_SECURITY_POLICY:
+        headers.append(("Content-Security-Policy", build_policy()))
+    if settings.CONTENT_SECURITY_POLICY_REPORT_ONLY:
+        headers.append(("Content-Security-Policy-Report-Only", build_policy(report_only=True)))
     return headers
 
 
+def _hsts_header() -> tuple[str, str] | None:
+    # SecurityMiddleware's Strict-Transport-Security, sent on HTTPS only.
+    if not settings.SECURE_HSTS_SECONDS:
+        return None
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return ("Strict-Transport-Security", value)
+
+
+def _scheme(environ: dict) -> str:
+    """HttpRequest.scheme: the trusted proxy's header when configured and sent, else the server's."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        value = environ.get(header)
+        if value is not None:
+            return "https" if value.split(",", 1)[0].strip() == secure_value else "http"
+    return environ["wsgi.url_scheme"]
+
+
 def wrap(app: WSGIApp) -> WSGIApp:
-    # Setups where Django's view of scheme or host differs from the raw request, or where
-    # plain HTTP must be redirected, keep the whole Django path.
-    if (
-        settings.SECURE_SSL_REDIRECT
-        or settings.SECURE_PROXY_SSL_HEADER
-        or settings.USE_X_FORWARDED_HOST
-        or settings.SECURE_HSTS_SECONDS
-    ):
+    # Setups where Django's view of the host differs from the raw request keep the Django path.
+    if settings.USE_X_FORWARDED_HOST:
         return app
     session_cookie = settings.SESSION_COOKIE_NAME + "="
     visitor_cookie = settings.FANWEN_VISITOR_COOKIE + "="
     headers = _static_headers()
+    hsts = _hsts_header()
 
-    def cached_page(environ: dict, article_id: str, cookies: str) -> tuple[bytes | None, bool]:
+    def cached_page(
+        environ: dict, scheme: str, article_id: str, cookies: str
+    ) -> tuple[bytes | None, bool]:
         """(the cached page or None, whether it is the public anonymous page)."""
         # An entry exists only for a host Django accepted when it rendered the page.
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
@@ -65,16 +89,23 @@ def wrap(app: WSGIApp) -> WSGIApp:
             name = clean_cache_name(cookies, int(article_id))
             if name is None:
                 return None, False
-        key = page_key(environ["wsgi.url_scheme"], host, f"a:{article_id}:{name}")
+        key = page_key(scheme, host, f"a:{article_id}:{name}")
         return pagecache.lookup(key)[0], public
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         cookies = environ.get("HTTP_COOKIE", "")
-        if environ.get("REQUEST_METHOD") == "GET" and session_cookie not in cookies:
+        scheme = _scheme(environ)
+        # Plain HTTP that must be redirected is Django's (SecurityMiddleware) to answer.
+        redirect = settings.SECURE_SSL_REDIRECT and scheme != "https"
+        if (
+            environ.get("REQUEST_METHOD") == "GET"
+            and session_cookie not in cookies
+            and not redirect
+        ):
             match = ARTICLE_PATH.fullmatch(environ.get("PATH_INFO", ""))
             # A search crawler's claim is checked by Django; nobody else pays for that.
             if match and claimed_crawler(environ.get("HTTP_USER_AGENT", "")) is None:
-                body, public = cached_page(environ, match[1], cookies)
+                body, public = cached_page(environ, scheme, match[1], cookies)
                 if body is not None:
                     limited = limited_wsgi_response(environ)
                     if limited is not None:
@@ -83,6 +114,8 @@ def wrap(app: WSGIApp) -> WSGIApp:
                     viewcount.record_view(int(match[1]))
                     # A buyer's clean page is private; the anonymous one says how long to keep it.
                     page_headers = [*headers, *cache_headers(public)]
+                    if hsts and scheme == "https":
+                        page_headers.append(hsts)
                     start_response("200 OK", [*page_headers, ("Content-Length", str(len(body)))])
                     return [body]
         return app(environ, start_response)

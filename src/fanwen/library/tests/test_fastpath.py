@@ -91,7 +91,39 @@ def test_an_edit_makes_the_fast_path_fall_through_to_a_fresh_render(cached):
     assert inner.calls == 1
 
 
-def test_https_redirecting_setups_keep_the_whole_django_path(settings):
+# Browsers always send Host; without it Django would add the server port to the https origin.
+HTTPS_BEHIND_PROXY = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_HOST": "testserver"}
+
+
+@pytest.fixture
+def https_production(settings):
     settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True
+
+
+def test_plain_http_under_ssl_redirect_goes_to_django_to_be_redirected(cached, https_production):
+    article, _, _ = cached
     inner = Inner()
-    assert fastpath.wrap(inner) is inner
+    call(fastpath.wrap(inner), environ_for(article.get_absolute_url()))
+    assert inner.calls == 1
+
+
+def test_https_behind_a_trusted_proxy_is_served_fast_with_the_headers_django_sends(
+    https_production, client, article
+):
+    url = article.get_absolute_url()
+    client.get(url, **HTTPS_BEHIND_PROXY)
+    django = client.get(url, **HTTPS_BEHIND_PROXY)
+    assert django["X-Page-Cache"] == "hit"
+    inner = Inner()
+
+    status, headers, body = call(fastpath.wrap(inner), environ_for(url, **HTTPS_BEHIND_PROXY))
+
+    assert inner.calls == 0
+    assert status == "200 OK" and body == django.content
+    assert headers == dict(django.headers)
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert "script-src 'self'" in headers["Content-Security-Policy"]

@@ -1,0 +1,131 @@
+"""A production start: `check --deploy` is clean with a configured env, and HTTPS is enforced."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def production_env(tmp_path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FANWEN_", "SECURE", "DJANGO_", "PAYMENT_", "WECHAT", "ALIPAY"))
+    }
+    env.update(
+        PYTHONPATH=str(ROOT / "src"),
+        DJANGO_SETTINGS_MODULE="fanwen.settings",
+        FANWEN_PRODUCTION="1",
+        FANWEN_VAR_DIR=str(tmp_path / "var"),
+        SECRET_KEY="k" * 20 + "-production-secret-key-with-enough-variety-0123456789",
+        ALLOWED_HOSTS="fanwen.example.com",
+    )
+    env.update(extra)
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run([str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"], env)
+
+
+def test_a_configured_production_env_passes_check_deploy_with_no_warning(tmp_path):
+    result = check_deploy(production_env(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNING" not in result.stderr + result.stdout
+
+
+def test_turning_hsts_and_the_redirect_off_is_possible_and_check_deploy_says_so(tmp_path):
+    env = production_env(tmp_path, FANWEN_SSL_REDIRECT="0", FANWEN_HSTS_SECONDS="0")
+
+    result = check_deploy(env)
+
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr and "security.W008" in result.stderr
+
+
+PROBE = """
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+client = Client(HTTP_HOST="fanwen.example.com")
+plain = client.get("/robots.txt")
+secure = client.get("/robots.txt", secure=True)
+proxied = client.get("/robots.txt", HTTP_X_FORWARDED_PROTO="https")
+print(plain.status_code, plain.get("Location", ""))
+print(secure.status_code, secure.get("Strict-Transport-Security", ""))
+print(proxied.status_code, proxied.get("Strict-Transport-Security", ""))
+print(secure.get("Content-Security-Policy", ""))
+"""
+
+
+def probe(env: dict[str, str]) -> list[str]:
+    result = run(["-c", PROBE], env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_production_redirects_plain_http_and_sends_hsts_and_csp_over_https(tmp_path):
+    plain, secure, proxied, csp = probe(production_env(tmp_path))
+
+    assert plain == "301 https://fanwen.example.com/robots.txt"
+    assert secure == "200 max-age=31536000; includeSubDomains; preload"
+    # No proxy is trusted unless the env says so: the header a client sends changes nothing.
+    assert proxied.startswith("301")
+    assert "default-src 'self'" in csp and "script-src 'self';" in csp + ";"
+    assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_a_trusted_proxy_header_is_honoured_only_when_configured(tmp_path):
+    env = production_env(tmp_path, FANWEN_PROXY_SSL_HEADER="X-Forwarded-Proto: https")
+
+    _, _, proxied, _ = probe(env)
+
+    assert proxied == "200 max-age=31536000; includeSubDomains; preload"
+
+
+def test_a_malformed_proxy_header_setting_stops_the_start(tmp_path):
+    result = run(["-c", PROBE], production_env(tmp_path, FANWEN_PROXY_SSL_HEADER="https"))
+
+    assert result.returncode != 0
+    assert "FANWEN_PROXY_SSL_HEADER must look like" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "header", "expected"),
+    [
+        ({"FANWEN_CSP": "default-src 'self'; img-src *"}, "Content-Security-Policy", "img-src *"),
+        (
+            {"FANWEN_CSP_REPORT_ONLY": "1", "FANWEN_CSP_REPORT_URI": "/csp-report"},
+            "Content-Security-Policy-Report-Only",
+            "report-uri /csp-report",
+        ),
+        ({"FANWEN_CSP": "off"}, "Content-Security-Policy", ""),
+    ],
+)
+def test_the_policy_comes_from_the_env(tmp_path, extra, header, expected):
+    script = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        "r = Client(HTTP_HOST='fanwen.example.com').get('/robots.txt', secure=True)\n"
+        f"print(r.get({header!r}, ''))\n"
+    )
+    result = run(["-c", script], production_env(tmp_path, **extra))
+
+    assert result.returncode == 0, result.stderr
+    value = result.stdout.strip()
+    assert expected in value if expected else value == ""
