@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 
+from fanwen.library.catalog import category_tree
 from fanwen.library.models import Article, Category
 
 
@@ -31,7 +32,8 @@ class CategorySitemap(SiteSitemap):
     changefreq = "daily"
 
     def items(self):
-        return Category.objects.all()
+        # Only categories a reader can open: those with a published article in or below them.
+        return Category.objects.filter(pk__in=category_tree().public_ids())
 
 
 SITEMAPS = {"articles": ArticleSitemap, "categories": CategorySitemap}

@@ -127,7 +127,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
         # Created by another process whose edit this process's cache has not seen yet.
         tree = category_tree(refresh=True)
         node = tree.by_slug.get(slug)
-    if node is None:
+    if node is None or not node.public:
         raise Http404("没有这个分类")
     number = request.GET.get("page", "1")
     if not number.isdigit() or int(number) < 1:

@@ -39,6 +39,8 @@ def description(response) -> str:
 
 
 def test_home_lists_categories_with_their_subcategories(client, year_end, essays):
+    make_article(year_end)
+    make_article(essays)
     text = text_of(client.get("/"))
     assert "工作总结" in text and "年终总结" in text and "作文" in text
 
@@ -70,16 +72,18 @@ def test_home_ranks_most_read_articles_by_view_count(client, year_end):
 def test_category_page_shows_breadcrumb_subcategories_and_article_count(
     client, summaries, year_end
 ):
-    make_category("季度总结", "jidu", parent=summaries)
-    make_article(year_end)
+    make_article(make_category("季度总结", "jidu", parent=summaries))
     make_article(year_end)
     text = text_of(client.get("/c/zongjie/"))
     assert "当前位置： 网站首页 >> 工作总结" in text
     assert "年终总结" in text and "季度总结" in text
     assert "共2篇" in text
+    # A sub-category with nothing published is not offered.
+    make_category("月度总结", "yuedu", parent=summaries)
+    assert "月度总结" not in text_of(client.get("/c/zongjie/?page=1"))
 
 
-def test_subcategory_breadcrumb_goes_through_its_parent(client, year_end):
+def test_subcategory_breadcrumb_goes_through_its_parent(client, article, year_end):
     text = text_of(client.get("/c/nianzhong/"))
     assert "网站首页 >> 工作总结 >> 年终总结" in text
 
@@ -285,6 +289,8 @@ def test_page_title_tag_carries_the_display_title(client, article):
 
 
 def test_not_found_page_is_in_chinese_with_links_home_and_to_categories(client, year_end, essays):
+    make_article(year_end)
+    make_article(essays)
     response = client.get("/a/424242.html")
     assert response.status_code == 404
     html = response.content.decode()
