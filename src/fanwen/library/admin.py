@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.formats import localize
 
+from fanwen.library.actions import do_hide_article, do_publish_article
 from fanwen.library.models import Article, Category, Piece
 
 
@@ -36,17 +39,27 @@ class ArticleAdmin(admin.ModelAdmin):
     inlines = [PieceInline]
     actions = ["publish_selected", "hide_selected"]
 
+    def save_model(self, request, obj: Article, form, change) -> None:
+        untimed = obj.status == Article.Status.PUBLISHED and obj.published_at is None
+        super().save_model(request, obj, form, change)
+        # Say what the reader will see: the save itself fills an empty time with now.
+        if untimed:
+            self.message_user(request, "发布时间为空，已设为现在，文章已上线。", messages.INFO)
+        elif obj.status == Article.Status.PUBLISHED and obj.published_at > timezone.now():
+            when = localize(timezone.localtime(obj.published_at))
+            self.message_user(request, f"文章将于 {when} 上线，在此之前读者看不到。", messages.INFO)
+
     @admin.action(description="发布所选文章")
     def publish_selected(self, request, queryset):
         for article in queryset:
-            article.publish()
-            article.save()
+            do_publish_article(article)
+        self.message_user(request, f"已发布 {len(queryset)} 篇文章。", messages.SUCCESS)
 
     @admin.action(description="隐藏所选文章")
     def hide_selected(self, request, queryset):
         for article in queryset:
-            article.status = Article.Status.HIDDEN
-            article.save()
+            do_hide_article(article)
+        self.message_user(request, f"已隐藏 {len(queryset)} 篇文章。", messages.SUCCESS)
 
 
 @admin.register(Piece)

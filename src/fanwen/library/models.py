@@ -127,6 +127,15 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        # 已发布 with no time would be published yet shown nowhere: an empty time means now.
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+            fields = kwargs.get("update_fields")
+            if fields is not None and "published_at" not in fields:
+                kwargs["update_fields"] = [*fields, "published_at"]
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("library:article", args=[self.pk])
 
