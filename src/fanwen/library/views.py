@@ -14,6 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 
 from fanwen import search
+from fanwen.accounts.visitors import is_staff
 from fanwen.library import listings, pagecache, viewcount
 from fanwen.library.catalog import category_tree
 from fanwen.library.context_processors import absolute_url
@@ -55,13 +56,6 @@ def _with_cache_headers(response: HttpResponse, *, public: bool) -> HttpResponse
     return response
 
 
-def _is_staff(request: HttpRequest) -> bool:
-    # Only a session cookie can carry a login: anonymous readers never load a session.
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-        return False
-    return request.user.is_active and request.user.is_staff
-
-
 def page_key(scheme: str, host: str, name: str) -> str:
     # Without SITE_URL the canonical link carries the request's origin, so the key must too.
     origin = "" if settings.SITE_URL else f"{scheme}://{host}"
@@ -89,7 +83,7 @@ def _serve(
     request: HttpRequest, name: str, render_page: Callable[[], HttpResponse]
 ) -> HttpResponse:
     """Anonymous readers get the cached page; staff always get a fresh one."""
-    if _is_staff(request):
+    if is_staff(request):
         return _with_cache_headers(render_page(), public=False)
     public = not _logged_in(request)
     key = _page_key(request, name)
@@ -157,7 +151,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def article(request: HttpRequest, article_id: int) -> HttpResponse:
-    staff = _is_staff(request)
+    staff = is_staff(request)
     # Only the reader everyone is (no cookie that may carry a right, no crawler claim) gets a
     # page that shared caches may keep; any other reader's variant was chosen for them.
     everyone = not staff and not render_protection.may_differ(request)

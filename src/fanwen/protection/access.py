@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from fanwen.accounts.visitors import COOKIE_SALT, current_visitor
+from fanwen.accounts.visitors import current_visitor, is_staff, signed_visitor_id
 from fanwen.library.models import Article
 from fanwen.orders.models import Entitlement
 from fanwen.protection.models import PassUse
@@ -53,23 +53,6 @@ def _user(request: HttpRequest) -> Any:
 RIGHT_SECONDS = 30
 
 
-def _signed_visitor_id(request: HttpRequest) -> str | None:
-    value = request.COOKIES.get(settings.FANWEN_VISITOR_COOKIE)
-    return visitor_id_from_cookie(value) if value else None
-
-
-def visitor_id_from_cookie(value: str) -> str | None:
-    """The visitor id in a signed cookie value, or None; for callers without a request."""
-    carrier = HttpRequest()
-    carrier.COOKIES = {settings.FANWEN_VISITOR_COOKIE: value}
-    return carrier.get_signed_cookie(
-        settings.FANWEN_VISITOR_COOKIE,
-        default=None,
-        salt=COOKIE_SALT,
-        max_age=settings.FANWEN_VISITOR_COOKIE_DAYS * 86400,
-    )
-
-
 def _right_keys(holder: str, article_id: int) -> tuple[str, str]:
     return f"fw:rg:{holder}", f"fw:right:{holder}:{article_id}"
 
@@ -99,11 +82,11 @@ def _remember(holder: str, article_id: int, right: ReaderRight) -> None:
 
 def reader_right(request: HttpRequest, article: Article) -> ReaderRight:
     """The reader's right to the clean text of `article` now: a bought article beats a pass."""
+    if is_staff(request):
+        return ReaderRight(True, kind="staff", holder=f"u:{request.user.pk}")
     user = _user(request)
-    if user is not None and user.is_staff:
-        return ReaderRight(True, kind="staff", holder=f"u:{user.pk}")
     if user is None:
-        visitor_id = _signed_visitor_id(request)
+        visitor_id = signed_visitor_id(request.COOKIES)
         if visitor_id is None:
             return NO_RIGHT
         holder = f"v:{visitor_id}"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from fanwen.accounts.visitors import is_staff
 from fanwen.lib.ratelimit import client_ip
 from fanwen.protection.pagelimit import (
     counted_visitor_id,
@@ -32,11 +33,6 @@ class PageRateLimitMiddleware:
                 counted_visitor_id(request.COOKIES),
                 request.META.get("HTTP_USER_AGENT", ""),
             )
-            if retry_after is not None and not _is_staff(request):
+            if retry_after is not None and not is_staff(request):
                 return too_many_response(retry_after)
         return self.get_response(request)
-
-
-def _is_staff(request: HttpRequest) -> bool:
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated and user.is_staff)

@@ -14,10 +14,10 @@ import re
 import time
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.cookie import parse_cookie
 
-from fanwen.accounts.visitors import COOKIE_SALT
+from fanwen.accounts.visitors import signed_visitor_id
 from fanwen.lib import ratelimit
 from fanwen.protection.crawlers import is_verified_crawler
 
@@ -68,17 +68,9 @@ def counted_visitor_id(cookies: dict[str, str]) -> str | None:
     cookie (no database lookup); None without one, or while the visitor limit is off, which
     spares the signature check.
     """
-    if settings.FANWEN_PAGE_RATE_LIMIT <= 0 or settings.FANWEN_VISITOR_COOKIE not in cookies:
+    if settings.FANWEN_PAGE_RATE_LIMIT <= 0:
         return None
-    # Django's own reader, so signing details (salts, fallback keys) stay in one place.
-    holder = HttpRequest()
-    holder.COOKIES = cookies
-    return holder.get_signed_cookie(
-        settings.FANWEN_VISITOR_COOKIE,
-        default=None,
-        salt=COOKIE_SALT,
-        max_age=settings.FANWEN_VISITOR_COOKIE_DAYS * 86400,
-    )
+    return signed_visitor_id(cookies)
 
 
 def too_many_headers(retry_after: int) -> list[tuple[str, str]]:

@@ -15,12 +15,12 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 
+from fanwen.accounts.visitors import signed_visitor_id
 from fanwen.library.models import Article
 from fanwen.protection.access import (
     reader_right,
     remembered_right,
     take_under_pass,
-    visitor_id_from_cookie,
 )
 from fanwen.protection.crawlers import claimed_crawler, request_is_verified_crawler
 from fanwen.protection.fonts import (
@@ -80,10 +80,7 @@ def clean_cache_name(cookie_header: str, article_id: int) -> str | None:
     """
     if level() == "js":
         return None
-    value = parse_cookie(cookie_header).get(settings.FANWEN_VISITOR_COOKIE)
-    if not value:
-        return None
-    visitor_id = visitor_id_from_cookie(value)
+    visitor_id = signed_visitor_id(parse_cookie(cookie_header))
     if visitor_id is None:
         return None
     right = remembered_right(f"v:{visitor_id}", article_id)

@@ -10,11 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from fanwen import search
+from fanwen.accounts.visitors import is_staff, signed_visitor_id
 from fanwen.lib import ratelimit
 from fanwen.library import listings
 from fanwen.library.catalog import Node as CategoryNode
 from fanwen.library.catalog import category_tree
-from fanwen.protection.access import visitor_id_from_cookie
 from fanwen.protection.pagelimit import seconds_left, too_many_response
 
 PER_PAGE = 10
@@ -46,8 +46,7 @@ def _over_search_limit(request: HttpRequest) -> bool:
     ip_limit = settings.FANWEN_SEARCH_IP_RATE_LIMIT
     if visitor_limit <= 0 and ip_limit <= 0:
         return False
-    cookie = request.COOKIES.get(settings.FANWEN_VISITOR_COOKIE)
-    visitor_id = visitor_id_from_cookie(cookie) if cookie and visitor_limit > 0 else None
+    visitor_id = signed_visitor_id(request.COOKIES) if visitor_limit > 0 else None
     within = ratelimit.allowed(
         request,
         RATE_SCOPE,
@@ -57,7 +56,7 @@ def _over_search_limit(request: HttpRequest) -> bool:
         window=RATE_WINDOW,
     )
     # Staff search to edit; the user is loaded only for a search already over the limit.
-    return not within and not request.user.is_staff
+    return not within and not is_staff(request)
 
 
 def results(request: HttpRequest) -> HttpResponse:
