@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from fanwen.accounts.forms import LoginForm, RestoreForm, SignupForm, normalize_identifier
 from fanwen.accounts.models import Visitor
 from fanwen.accounts.visitors import current_visitor, get_or_create_visitor, set_visitor_cookie
+from fanwen.lib.money import fen_to_yuan
 from fanwen.lib.ratelimit import allowed, client_ip, hit
 from fanwen.orders.actions import do_restore
 from fanwen.orders.errors import OrderNotPaid, UnknownOrder
@@ -246,7 +247,7 @@ def _purchases_context(request: HttpRequest, form: RestoreForm) -> dict[str, Any
     rows = [
         {
             "order": order,
-            "yuan": f"{order.amount_fen / 100:.2f}",
+            "yuan": fen_to_yuan(order.amount_fen),
             "grants": _grants(order, visitor, user),
         }
         for order in orders

@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from fanwen.lib.money import fen_to_yuan
 from fanwen.orders.models import Entitlement, Order, PaymentEvent, Plan, PriceOverride
 
 
 def _yuan(fen: int | None) -> str:
-    return "" if fen is None else f"{fen / 100:.2f}"
+    return "" if fen is None else fen_to_yuan(fen)
 
 
 @admin.register(Plan)

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from fanwen.lib.money import fen_to_yuan
 from fanwen.library.models import Article
 
 # 32 symbols without 0/O/1/I: a buyer can read the number to support over the phone.
@@ -132,7 +133,7 @@ class PriceOverride(models.Model):
 
     def __str__(self) -> str:
         target = self.article or self.category or "全部"
-        return f"{self.plan} @ {target}: {self.price_fen / 100:.2f}元"
+        return f"{self.plan} @ {target}: {fen_to_yuan(self.price_fen)}元"
 
 
 @dataclass(frozen=True)

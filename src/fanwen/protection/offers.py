@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
+from fanwen.lib.money import yuan_label
 from fanwen.library.models import Article
 from fanwen.orders.models import Plan
 
@@ -35,8 +36,7 @@ class Offer:
 
 def _yuan(fen: int) -> str:
     # 599 → "5.99", 1000 → "10": how the reference page writes prices.
-    yuan, cents = divmod(fen, 100)
-    return f"{yuan}" if cents == 0 else f"{yuan}.{cents:02d}".rstrip("0")
+    return yuan_label(fen)
 
 
 BLURBS = {

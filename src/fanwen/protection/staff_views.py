@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from fanwen.exports.docx import docx_mark
+from fanwen.lib.money import fen_to_yuan
 from fanwen.orders.models import Order
 from fanwen.protection.mark import find_marks
 
@@ -61,7 +62,7 @@ class Found:
 
     @property
     def yuan(self) -> str:
-        return f"{self.order.amount_fen / 100:.2f}" if self.order else ""
+        return fen_to_yuan(self.order.amount_fen) if self.order else ""
 
 
 def _found_orders(text: str, document_ids: list[int]) -> list[Found]:

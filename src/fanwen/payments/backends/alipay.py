@@ -13,7 +13,6 @@ import datetime as dt
 import logging
 import threading
 import urllib.error
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import timezone
 
+from fanwen.lib import money
+from fanwen.lib.money import fen_to_yuan
 from fanwen.payments.backends.base import PaymentBackend
 from fanwen.payments.errors import (
     BadSignature,
@@ -54,19 +55,12 @@ USER_MESSAGES = {
 }
 
 
-def fen_to_yuan(fen: int) -> str:
-    return f"{Decimal(fen) / 100:.2f}"
-
-
 def yuan_to_fen(value: Any) -> int | None:
-    """'5.99' → 599 exactly; None for anything that is not a whole number of fen."""
+    """'5.99' → 599 exactly (fanwen.lib.money); None for anything that is not whole fen."""
     try:
-        fen = Decimal(str(value).strip()) * 100
-    except (InvalidOperation, ValueError):
+        return money.yuan_to_fen(value)
+    except money.AmountError:
         return None
-    if not fen.is_finite() or fen != fen.to_integral_value():
-        return None
-    return int(fen)
 
 
 def as_pem(key: str, kind: str) -> str:

@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -35,6 +34,7 @@ from django.urls import reverse
 from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.utils import aes_decrypt, load_public_key, rsa_verify
 
+from fanwen.lib import money
 from fanwen.payments.backends.base import PaymentBackend
 from fanwen.payments.errors import (
     BadSignature,
@@ -649,14 +649,11 @@ BILL_COLUMNS = {
 
 
 def yuan_to_fen(value: str) -> int:
-    """ "5.99" → 599, exactly (Decimal); more than two decimals or junk raises GatewayError."""
+    """ "5.99" → 599, exactly (fanwen.lib.money); anything but whole fen raises GatewayError."""
     try:
-        fen = Decimal(value.strip()) * 100
-    except InvalidOperation:
-        raise GatewayError(f"bill amount {value!r} is not a number") from None
-    if not fen.is_finite() or fen != fen.to_integral_value():
-        raise GatewayError(f"bill amount {value!r} is not a whole number of fen")
-    return int(fen)
+        return money.yuan_to_fen(value)
+    except money.AmountError as exc:
+        raise GatewayError(f"bill amount: {exc}") from None
 
 
 def _gunzip(content: bytes) -> bytes:
