@@ -103,13 +103,6 @@ def index_article(article_id: int) -> None:
     outbox.record([article_id], "index")
 
 
-def remove_article(article_id: int) -> None:
-    """Queue the article's removal from the index; call inside the transaction that removed it."""
-    from fanwen.search import outbox
-
-    outbox.record([article_id], "remove")
-
-
 def apply_outbox(limit: int = 500) -> int:
     """Apply up to `limit` pending outbox rows to the index; returns how many were applied."""
     from fanwen.search import outbox

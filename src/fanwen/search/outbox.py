@@ -70,7 +70,3 @@ def apply(limit: int = 500) -> int:
         return 0
     SearchOutbox.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
     return len(rows)
-
-
-def pending() -> int:
-    return SearchOutbox.objects.count()

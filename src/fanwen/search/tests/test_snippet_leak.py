@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from bench.gen_corpus import fill
 from fanwen import search
 from fanwen.library.models import Article
 from fanwen.library.tests.factories import empty_cache  # noqa: F401  (fixture)
@@ -51,7 +52,7 @@ def demo_library(db) -> list[Article]:
 
 @pytest.fixture
 def generated_library(db) -> list[Article]:
-    call_command("gen_corpus", "--articles", "40", "--seed", "11", verbosity=0)
+    fill(40, seed=11)
     # Generated articles are bulk-inserted past the outbox: one rebuild indexes them.
     call_command("search_reindex", "--no-progress", verbosity=0)
     return list(Article.objects.published().select_related("category"))
