@@ -1,4 +1,4 @@
-"""A deterministic generator of realistic-shaped articles, for benchmarks (`fanwen gen_corpus`).
+"""A deterministic generator of realistic-shaped articles, for benchmarks (bench/gen_corpus.py).
 
 `generate(count, seed)` yields GenArticle(category_slug, title, intro, pieces), where pieces
 is a list of block lists ([{"kind": "h1|h2|h3|p", "text": ...}]), the same blocks the

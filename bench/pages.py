@@ -81,6 +81,13 @@ def fanwen(var_dir: Path, *args: str, extra_env: dict | None = None) -> None:
     subprocess.run([str(BIN / "fanwen"), *args], check=True, env=env, stdout=subprocess.DEVNULL)
 
 
+def gen_corpus(var_dir: Path, *args: str) -> None:
+    env = {**os.environ, "FANWEN_VAR_DIR": str(var_dir)}
+    env.pop("DATABASE_URL", None)
+    script = [sys.executable, str(ROOT / "bench" / "gen_corpus.py"), *args]
+    subprocess.run(script, check=True, env=env, stdout=subprocess.DEVNULL)
+
+
 def library(n: int, seed: int) -> Path:
     """A SQLite library with n generated articles, built once and reused by later runs."""
     var_dir = WORK / f"lib-{n}-{seed}"
@@ -90,7 +97,7 @@ def library(n: int, seed: int) -> Path:
         var_dir.mkdir(parents=True)
         started = time.monotonic()
         fanwen(var_dir, "migrate", "--noinput")
-        fanwen(var_dir, "gen_corpus", "--articles", str(n), "--seed", str(seed))
+        gen_corpus(var_dir, "--articles", str(n), "--seed", str(seed))
         print(f"  built library of {n:,} articles in {time.monotonic() - started:.0f}s")
         marker.write_text("ok")
     return var_dir

@@ -51,13 +51,14 @@ def main() -> None:
         leak_crawl(args.leak_library, args.leak_pages)
         return
     call_command("demo", "--no-serve", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    from bench.gen_corpus import fill
     from fanwen.library.models import Article
 
     demo = list(Article.objects.published().prefetch_related("pieces").order_by("pk"))
     run("demo library", demo, args.limit_articles)
     if args.generated:
         before = Article.objects.count()
-        call_command("gen_corpus", "--articles", str(args.generated), "--seed", "7", verbosity=0)
+        fill(args.generated, seed=7)
         generated = list(
             Article.objects.published().filter(pk__gt=before).prefetch_related("pieces")
         )
@@ -166,11 +167,12 @@ def leak_crawl(articles: int, pages: int) -> None:
     from django.test import Client
     from django.utils import timezone
 
+    from bench.gen_corpus import fill
     from fanwen.library.models import Article
 
     settings.FANWEN_PAGE_RATE_LIMIT = settings.FANWEN_PAGE_IP_RATE_LIMIT = 0
     started = time.perf_counter()
-    call_command_quiet("gen_corpus", "--articles", str(articles), "--seed", "11")
+    fill(articles, seed=11)
     print(f"generated {articles} articles in {time.perf_counter() - started:.0f} s")
     chosen = list(Article.objects.published().order_by("?").prefetch_related("pieces")[:pages])
     real_now = timezone.now
@@ -193,12 +195,6 @@ def leak_crawl(articles: int, pages: int) -> None:
             f"p95 {times[int(0.95 * (len(times) - 1))]:.2f} s (font built in the request)"
         )
     timezone.now = real_now
-
-
-def call_command_quiet(*args: str) -> None:
-    from django.core.management import call_command
-
-    call_command(*args, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark search on generated libraries.
 
-Prints, in one run, for a 10k and a 100k article library (built once by `fanwen gen_corpus`
+Prints, in one run, for a 10k and a 100k article library (built once by bench/gen_corpus.py
 and reused, like bench/pages.py):
   1. the index build rate of `fanwen search_reindex` (articles/s);
   2. p50/p95 of the full `search()` call (parsing, ranking, titles and snippets) beside

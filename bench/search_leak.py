@@ -21,6 +21,9 @@ from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
 GOAL_SHARE = 0.10
 
 
@@ -43,12 +46,13 @@ def setup(var_dir: Path) -> None:
 def build(generated: int) -> None:
     from django.core.management import call_command
 
+    from bench.gen_corpus import fill
     from fanwen import search
 
     with redirect_stdout(StringIO()):
         call_command("demo", "--no-serve", verbosity=0)
         search.apply_outbox(limit=100_000)
-        call_command("gen_corpus", "--articles", str(generated), "--seed", "5", verbosity=0)
+        fill(generated, seed=5)
         # Generated articles are bulk-inserted past the outbox: one rebuild indexes them.
         call_command("search_reindex", "--no-progress", verbosity=0)
 

@@ -1,17 +1,18 @@
-"""`fanwen gen_corpus`: deterministic, realistic-shaped benchmark articles written in bulk."""
+"""bench/gen_corpus.py: deterministic, realistic-shaped benchmark articles written in bulk."""
 
 from __future__ import annotations
 
 import collections
 import re
+from contextlib import redirect_stdout
 from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
-from fanwen.library import corpus
+from bench import corpus
+from bench.gen_corpus import main
 from fanwen.library.models import Article, Category, Piece
 
 HEADING_PREFIX = {
@@ -22,8 +23,9 @@ HEADING_PREFIX = {
 
 
 def run(*args: str) -> str:
-    out = StringIO()
-    call_command("gen_corpus", *args, stdout=out)
+    # The script's own entry, arguments and all; Django is already set up here.
+    with redirect_stdout(StringIO()) as out:
+        main(list(args))
     return out.getvalue()
 
 

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from bench.gen_corpus import fill
 from fanwen.library.models import Article
 from fanwen.library.tests.factories import empty_cache  # noqa: F401  (fixture)
 from fanwen.protection import crawlers, fonts
@@ -140,7 +141,7 @@ def generated_library(db, settings, tmp_path):
     settings.FANWEN_PROTECTION = "font"
     settings.FANWEN_FONT_DIR = str(tmp_path / "fonts")
     settings.FANWEN_PAGE_RATE_LIMIT = settings.FANWEN_PAGE_IP_RATE_LIMIT = 0
-    call_command("gen_corpus", "--articles", "1000", "--seed", "5", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    fill(1000, seed=5)
     yield
     fonts.wait_for_builds()
 
