@@ -333,6 +333,9 @@ FANWEN_SEARCH_USER_DICT = env("FANWEN_SEARCH_USER_DICT")  # "" → the bundled s
 # --- Deployment: bounded database waits, notification size (fanwen.lib, fanwen.payments) ---
 # A writer waits at most this long for the SQLite write lock, then gets a retryable 503.
 FANWEN_SQLITE_LOCK_SECONDS = env_int("FANWEN_SQLITE_LOCK_SECONDS", 10)
+if DATABASES["default"]["ENGINE"] == "fanwen.lib.sqlite":
+    # SQLite's own busy wait (a write outside a transaction) ends when the lock wait does.
+    DATABASES["default"]["OPTIONS"]["timeout"] = FANWEN_SQLITE_LOCK_SECONDS
 # Payment notifications are a few KB; larger bodies are answered 413 before being read.
 FANWEN_NOTIFY_MAX_BYTES = env_int("FANWEN_NOTIFY_MAX_BYTES", 64 * 1024)
 

@@ -38,3 +38,5 @@ urlpatterns = [
 ]
 
 handler404 = "fanwen.library.views.page_not_found"
+# A database too busy to write is a 503 with Retry-After wherever it is raised.
+handler500 = "fanwen.lib.busy.server_error"

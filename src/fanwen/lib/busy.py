@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
+from django.views import defaults
 
 from fanwen.lib.sqlite.base import WriteLockTimeout
 
@@ -19,6 +21,15 @@ def busy_response(request: HttpRequest, exc: WriteLockTimeout) -> HttpResponse:
     response = HttpResponse(body, status=503)
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a WriteLockTimeout outside a view (a middleware saving the session) is
+    still a 503; everything else gets Django's 500 page."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, WriteLockTimeout):
+        return busy_response(request, exc)
+    return defaults.server_error(request)
 
 
 class DatabaseBusyMiddleware:

@@ -8,6 +8,8 @@ takes it within 10 ms of it coming free. Readers never take it (WAL lets them re
 
 The wait is bounded (settings.FANWEN_SQLITE_LOCK_SECONDS): past it the writer gets
 WriteLockTimeout, a retryable OperationalError that views answer with 503 and Retry-After.
+A write outside a transaction (an UPDATE in autocommit) skips the file lock and meets
+SQLite's busy timeout instead; its "database is locked" becomes WriteLockTimeout too.
 """
 
 from __future__ import annotations
@@ -38,6 +40,29 @@ class WriteLockTimeout(OperationalError):
         self.waited = waited
 
 
+class BusyAwareCursor(base.SQLiteCursorWrapper):
+    """SQLite's "database is locked" (its busy timeout ran out) as the same retryable error."""
+
+    def execute(self, query, params=None):
+        try:
+            return super().execute(query, params)
+        except base.Database.OperationalError as exc:
+            raise _busy(exc) from exc
+
+    def executemany(self, query, param_list):
+        try:
+            return super().executemany(query, param_list)
+        except base.Database.OperationalError as exc:
+            raise _busy(exc) from exc
+
+
+def _busy(exc: Exception) -> Exception:
+    if "database is locked" not in str(exc):
+        return exc
+    seconds = getattr(settings, "FANWEN_SQLITE_LOCK_SECONDS", DEFAULT_LOCK_SECONDS)
+    return WriteLockTimeout(float(seconds))
+
+
 def acquire(fd: int, seconds: float) -> None:
     """flock(fd) exclusively within `seconds`, or raise WriteLockTimeout.
 
@@ -65,6 +90,9 @@ def acquire(fd: int, seconds: float) -> None:
 class DatabaseWrapper(base.DatabaseWrapper):
     _write_lock_fd: int | None = None
     _write_lock_held = False
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=BusyAwareCursor)
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import RequestFactory
 
 from fanwen.lib.busy import DatabaseBusyMiddleware
@@ -24,3 +25,44 @@ def test_other_errors_pass_through_to_the_500_handler():
     request = RequestFactory().get("/")
 
     assert middleware.process_exception(request, ValueError("x")) is None
+
+
+class SavingMiddleware:
+    """Stands for the session middleware writing after the view, when the lock is taken."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        self.get_response(request)
+        raise WriteLockTimeout(10.0)
+
+
+@pytest.mark.django_db
+def test_a_lock_timeout_raised_by_a_middleware_is_a_503_too(client, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "fanwen.lib.tests.test_busy.SavingMiddleware"]
+    client.raise_request_exception = False
+
+    response = client.get("/robots.txt")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+
+
+@pytest.mark.django_db
+def test_any_other_error_keeps_the_500_page(client, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "fanwen.lib.tests.test_busy.FailingMiddleware"]
+    client.raise_request_exception = False
+
+    response = client.get("/robots.txt")
+
+    assert response.status_code == 500
+    assert "服务器暂时出错了" in response.content.decode()
+
+
+class FailingMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raise ValueError("a bug")

@@ -143,3 +143,23 @@ def test_a_waiting_writer_gets_the_lock_soon_after_it_is_freed(tmp_path, setting
     thread.join(10)
     first.close()
     assert got and got[0] - freed < 0.05
+
+
+def test_a_write_outside_a_transaction_that_meets_the_lock_gets_the_same_error(tmp_path):
+    path = tmp_path / "shared.sqlite3"
+    first = wrapper_for(path, "first")
+    first.cursor().execute("CREATE TABLE t (n INTEGER)")
+    begin(first)
+    first.cursor().execute("INSERT INTO t VALUES (1)")
+    second = wrapper_for(path, "second")
+
+    # Autocommit: no file lock, SQLite's busy timeout (0 here) and then "database is locked".
+    with pytest.raises(WriteLockTimeout):
+        second.cursor().execute("INSERT INTO t VALUES (2)")
+
+    finish(first)
+    second.cursor().execute("INSERT INTO t VALUES (2)")
+    rows = [row[0] for row in second.cursor().execute("SELECT n FROM t ORDER BY n").fetchall()]
+    second.close()
+    first.close()
+    assert rows == [1, 2]
