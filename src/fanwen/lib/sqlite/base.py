@@ -3,8 +3,8 @@
 Every transaction here is BEGIN IMMEDIATE, so two writers (gunicorn workers, threads) meet
 at SQLite's write lock, and SQLite's busy handler makes the loser sleep and poll in steps
 of up to 100 ms: under a burst of payment notifications that sleep is the whole tail
-latency. An flock() on a file beside the database queues writers instead, and the next one
-takes it within 10 ms of it coming free. Readers never take it (WAL lets them read on).
+latency. An flock() on a file beside the database queues writers instead and wakes the
+next one the moment the lock is free. Readers never take it (WAL lets them read on).
 
 The wait is bounded (settings.FANWEN_SQLITE_LOCK_SECONDS): past it the writer gets
 WriteLockTimeout, a retryable OperationalError that views answer with 503 and Retry-After.
@@ -14,9 +14,9 @@ SQLite's busy timeout instead; its "database is locked" becomes WriteLockTimeout
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
+import threading
 import time
 
 from django.conf import settings
@@ -63,33 +63,59 @@ def _busy(exc: Exception) -> Exception:
     return WriteLockTimeout(float(seconds))
 
 
-def acquire(fd: int, seconds: float) -> None:
-    """flock(fd) exclusively within `seconds`, or raise WriteLockTimeout.
+def acquire(path: str, seconds: float) -> int:
+    """An fd of `path` holding its exclusive flock(), taken within `seconds`, or WriteLockTimeout.
 
-    A blocking flock() cannot be given a deadline from a thread, so the wait polls a
-    non-blocking one in steps growing from 1 ms to 10 ms (SQLite's own handler sleeps
-    up to 100 ms); an uncontended writer takes the lock on the first try.
+    Each transaction opens its own file: the lock belongs to that open file, so a wait given
+    up can never take or drop the lock of a later transaction. An uncontended writer takes it
+    on the first try; a contended one waits in a blocking flock() (woken the moment the lock
+    is free, as fairly as the kernel queues) on a helper thread, since a blocking flock()
+    cannot be given a deadline. A wait given up leaves that thread to unlock and close its
+    file once it gets the lock.
     """
-    start = time.monotonic()
-    deadline = start + max(seconds, 0.0)
-    step = 0.001
-    while True:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BlockingIOError:
+        pass
+    except BaseException:
+        os.close(fd)
+        raise
+    started = time.monotonic()
+    guard = threading.Lock()
+    state = {"taken": False, "abandoned": False}
+    taken = threading.Event()
+
+    def wait() -> None:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            os.close(fd)
             return
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise
-        now = time.monotonic()
-        if now >= deadline:
-            raise WriteLockTimeout(now - start)
-        time.sleep(min(step, deadline - now))
-        step = min(step * 2, 0.01)
+        with guard:
+            if state["abandoned"]:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+                return
+            state["taken"] = True
+        taken.set()
+
+    threading.Thread(target=wait, name="sqlite-write-lock", daemon=True).start()
+    if taken.wait(max(seconds, 0.0)):
+        return fd
+    with guard:
+        if state["taken"]:  # got it between the timeout and here
+            return fd
+        state["abandoned"] = True
+    raise WriteLockTimeout(time.monotonic() - started)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # The lock file beside the database; None in memory, where there is no other writer.
+    _write_lock_path: str | None = None
+    # The open file holding the lock during a write transaction.
     _write_lock_fd: int | None = None
-    _write_lock_held = False
 
     def create_cursor(self, name=None):
         return self.connection.cursor(factory=BusyAwareCursor)
@@ -97,16 +123,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
         if not self.is_in_memory_db():
-            # One open file per connection: flock() then also queues threads of one process.
-            path = f"{self.settings_dict['NAME']}.writelock"
-            self._write_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._write_lock_path = f"{self.settings_dict['NAME']}.writelock"
         return connection
 
     def _start_transaction_under_autocommit(self) -> None:
-        if self._write_lock_fd is not None and not self._write_lock_held:
+        if self._write_lock_path is not None and self._write_lock_fd is None:
             seconds = getattr(settings, "FANWEN_SQLITE_LOCK_SECONDS", DEFAULT_LOCK_SECONDS)
-            acquire(self._write_lock_fd, float(seconds))
-            self._write_lock_held = True
+            self._write_lock_fd = acquire(self._write_lock_path, float(seconds))
         try:
             super()._start_transaction_under_autocommit()
         except BaseException:
@@ -130,11 +153,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super()._close()
         finally:
             self._release_write_lock()
-            if self._write_lock_fd is not None:
-                os.close(self._write_lock_fd)
-                self._write_lock_fd = None
 
     def _release_write_lock(self) -> None:
-        if self._write_lock_held and self._write_lock_fd is not None:
-            fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
-        self._write_lock_held = False
+        fd, self._write_lock_fd = self._write_lock_fd, None
+        if fd is not None:
+            # Closing the file drops its lock.
+            os.close(fd)

@@ -163,3 +163,32 @@ def test_a_write_outside_a_transaction_that_meets_the_lock_gets_the_same_error(t
     second.close()
     first.close()
     assert rows == [1, 2]
+
+
+def test_a_wait_given_up_does_not_keep_the_lock_once_it_comes_free(tmp_path, settings):
+    settings.FANWEN_SQLITE_LOCK_SECONDS = 0.3
+    path = tmp_path / "shared.sqlite3"
+    first = wrapper_for(path, "first")
+    first.cursor().execute("CREATE TABLE t (n INTEGER)")
+    begin(first)
+    second = wrapper_for(path, "second")
+    second.ensure_connection()
+    with pytest.raises(WriteLockTimeout):
+        begin(second)
+
+    finish(first)
+
+    # The abandoned waiter takes the lock as it comes free and lets it go at once.
+    third = wrapper_for(path, "third")
+    started = time.monotonic()
+    begin(third)
+    assert time.monotonic() - started < 0.2
+    third.cursor().execute("INSERT INTO t VALUES (3)")
+    finish(third)
+    begin(second)
+    second.cursor().execute("INSERT INTO t VALUES (2)")
+    finish(second)
+    rows = [row[0] for row in second.cursor().execute("SELECT n FROM t ORDER BY n").fetchall()]
+    for db in (first, second, third):
+        db.close()
+    assert rows == [2, 3]

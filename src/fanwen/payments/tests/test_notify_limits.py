@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -124,14 +123,13 @@ def write_lock(tmp_path, settings):
         pytest.skip("the write lock belongs to the SQLite backend")
     settings.FANWEN_SQLITE_LOCK_SECONDS = 1
     path = tmp_path / "db.writelock"
-    # The test database lives in memory, where the backend opens no lock file: give it one.
+    # The test database lives in memory, where the backend uses no lock file: give it one.
     connection.ensure_connection()
-    connection._write_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    connection._write_lock_path = str(path)
     holder = LockHolder(path)
     yield holder
     holder.release()
-    os.close(connection._write_lock_fd)
-    connection._write_lock_fd = None
+    connection._write_lock_path = None
 
 
 class LockHolder:
