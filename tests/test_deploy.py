@@ -108,7 +108,7 @@ def test_a_malformed_proxy_header_setting_stops_the_start(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "header", "expected"),
     [
-        ({"FANWEN_CSP": "default-src 'self'; img-src *"}, "Content-Security-Policy", "img-src *"),
+        ({"FANWEN_CSP": "default-src 'self'; img-src *;"}, "Content-Security-Policy", "img-src *"),
         (
             {"FANWEN_CSP_REPORT_ONLY": "1", "FANWEN_CSP_REPORT_URI": "/csp-report"},
             "Content-Security-Policy-Report-Only",

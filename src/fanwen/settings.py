@@ -349,7 +349,7 @@ SECURE_HSTS_PRELOAD = env_bool("FANWEN_HSTS_PRELOAD", PRODUCTION)
 
 
 def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
-    """ "X-Forwarded-Proto: https" -> ("HTTP_X_FORWARDED_PROTO", "https"); "" -> None."""
+    """From "X-Forwarded-Proto: https" to ("HTTP_X_FORWARDED_PROTO", "https"); "" is None."""
     if not value.strip():
         return None
     name, sep, expected = value.partition(":")
@@ -375,12 +375,12 @@ FANWEN_CSP_DEFAULT = (
 
 
 def _csp_directives(policy: str) -> dict[str, list[str]]:
-    """ "default-src 'self'; img-src 'self' data:" -> django-csp's DIRECTIVES."""
+    """From "default-src 'self'; img-src 'self' data:" to django-csp's DIRECTIVES."""
     directives: dict[str, list[str]] = {}
     for part in policy.split(";"):
-        name, *sources = part.split()
-        if name:
-            directives[name.lower()] = sources
+        words = part.split()
+        if words:
+            directives[words[0].lower()] = words[1:]
     return directives
 
 

@@ -11,7 +11,12 @@ from django.db import connection
 
 from fanwen.orders.models import Entitlement, Order
 from fanwen.payments.tests.alipay_fakes import alipay_order, notification
-from fanwen.payments.tests.fixtures import paid_resource, sandbox_order, signed_notification
+from fanwen.payments.tests.fixtures import (
+    LIVE_DB,
+    paid_resource,
+    sandbox_order,
+    signed_notification,
+)
 
 WECHAT = "/pay/notify/wechat/"
 ALIPAY = "/pay/notify/alipay/"
@@ -158,7 +163,7 @@ def timed(call):
     return response, time.monotonic() - start
 
 
-@pytest.mark.django_db(transaction=True)
+@LIVE_DB
 def test_a_wechat_notification_waits_at_most_the_bound_then_503_and_pays_once_after(
     client, backend, xiaoming, article, sandbox_keys, write_lock
 ):
@@ -191,7 +196,7 @@ def test_a_wechat_notification_waits_at_most_the_bound_then_503_and_pays_once_af
     assert Entitlement.objects.filter(order=order).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@LIVE_DB
 def test_an_alipay_notification_gets_503_while_the_lock_is_held_and_success_after(
     client, alipay_backend, alipay_keys, xiaoming, article, write_lock
 ):
