@@ -1,7 +1,7 @@
 """PAYMENT_BACKENDS: payment backends by alias, built on first use and cached (like STORAGES).
 
 PAYMENT_BACKENDS = {
-    "sandbox": {"BACKEND": "fanwen.payments.backends.sandbox.SandboxBackend", "OPTIONS": {}},
+    "sandbox": {"BACKEND": "fanwen.sandbox.backends.SandboxBackend", "OPTIONS": {}},
     "wechat": {"BACKEND": "fanwen.payments.backends.wechat.WeChatPayBackend", "OPTIONS": {...}},
 }
 

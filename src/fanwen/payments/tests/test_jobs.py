@@ -14,10 +14,10 @@ from django.utils import timezone
 from fanwen.orders.actions import do_close_order, do_refund
 from fanwen.orders.management.commands.worker import Command as WorkerCommand
 from fanwen.orders.models import Entitlement, Order, PaymentEvent
-from fanwen.payments.models import SandboxTransaction
-from fanwen.payments.sandbox.actions import do_confirm_sandbox_payment
 from fanwen.payments.settlement import settle_from_query
 from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
+from fanwen.sandbox.actions import do_confirm_sandbox_payment
+from fanwen.sandbox.models import SandboxTransaction
 
 pytestmark = LIVE_DB
 

@@ -12,12 +12,12 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from django.utils import timezone
 
 from fanwen.orders.models import Order
-from fanwen.payments.backends.sandbox import SandboxBackend
 from fanwen.payments.errors import GatewayError, UnableToTakePayment
-from fanwen.payments.models import SandboxTransaction
-from fanwen.payments.sandbox.actions import do_confirm_sandbox_payment
-from fanwen.payments.sandbox.keys import generate_keys, load_keys
 from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
+from fanwen.sandbox.actions import do_confirm_sandbox_payment
+from fanwen.sandbox.backends import SandboxBackend
+from fanwen.sandbox.keys import generate_keys, load_keys
+from fanwen.sandbox.models import SandboxTransaction
 
 pytestmark = LIVE_DB
 

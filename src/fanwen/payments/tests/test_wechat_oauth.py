@@ -19,10 +19,10 @@ from fanwen.accounts.models import Visitor, WeChatIdentity
 from fanwen.orders.models import Entitlement, Order
 from fanwen.payments import oauth
 from fanwen.payments.errors import UnableToTakePayment
-from fanwen.payments.models import SandboxNotification, SandboxTransaction
-from fanwen.payments.sandbox.notify import deliver_notification
 from fanwen.payments.tests.fixtures import LIVE_DB
-from fanwen.payments.tests.test_sandbox_flow import press
+from fanwen.sandbox.models import SandboxNotification, SandboxTransaction
+from fanwen.sandbox.notify import deliver_notification
+from fanwen.sandbox.tests.test_sandbox_flow import press
 
 WECHAT_UA = "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 MicroMessenger/8.0.50"
 CALLBACK = "/pay/wechat/oauth/callback/"

@@ -18,8 +18,8 @@ from django.urls import reverse
 
 from fanwen.payments.backends.alipay import AlipayBackend
 from fanwen.payments.backends.wechat import WeChatPayBackend
-from fanwen.payments.sandbox.alipay_keys import load_alipay_keys
-from fanwen.payments.sandbox.keys import load_keys
+from fanwen.sandbox.alipay_keys import load_alipay_keys
+from fanwen.sandbox.keys import load_keys
 
 
 def sandbox_origin() -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fanwen.payments.sandbox import alipay, emulator, oauth, views
+from fanwen.sandbox import alipay, emulator, oauth, views
 
 app_name = "sandbox"
 

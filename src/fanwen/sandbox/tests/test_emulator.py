@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.hashes import SHA256
 from wechatpayv3.utils import build_authorization, load_private_key
 
-from fanwen.payments.models import SandboxTransaction
+from fanwen.sandbox.models import SandboxTransaction
 
 pytestmark = pytest.mark.django_db
 

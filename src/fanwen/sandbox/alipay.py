@@ -29,11 +29,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from fanwen.payments.models import SandboxAlipayTrade, SandboxNotification
-from fanwen.payments.sandbox.actions import send_after_commit
-from fanwen.payments.sandbox.alipay_keys import AlipaySandboxKeys, load_alipay_keys
+from fanwen.sandbox.actions import send_after_commit
+from fanwen.sandbox.alipay_keys import AlipaySandboxKeys, load_alipay_keys
+from fanwen.sandbox.models import SandboxAlipayTrade, SandboxNotification
 
-log = logging.getLogger("fanwen.payments.sandbox")
+log = logging.getLogger("fanwen.sandbox")
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 OUT_TRADE_NO = re.compile(r"[0-9A-Za-z_]{1,64}")
@@ -400,9 +400,7 @@ def return_url_for(trade: SandboxAlipayTrade, keys: AlipaySandboxKeys) -> str:
 
 
 def _error_page(request: HttpRequest, answer: dict[str, str]) -> HttpResponse:
-    return render(
-        request, "payments/sandbox/alipay_pay.html", {"error": answer, "trade": None}, status=400
-    )
+    return render(request, "sandbox/alipay_pay.html", {"error": answer, "trade": None}, status=400)
 
 
 def _page(
@@ -417,7 +415,7 @@ def _page(
         "cancelled": request.GET.get("cancelled") == "1",
         "back_url": return_url_for(trade, load_alipay_keys()),
     }
-    return render(request, "payments/sandbox/alipay_pay.html", context, status=status)
+    return render(request, "sandbox/alipay_pay.html", context, status=status)
 
 
 @require_GET

@@ -18,13 +18,13 @@ from fanwen.orders.actions import do_refund
 from fanwen.orders.models import Entitlement, Order
 from fanwen.payments.backends import backends
 from fanwen.payments.jobs import reconcile_payments, retry_refunds
-from fanwen.payments.models import SandboxAlipayTrade, SandboxNotification
-from fanwen.payments.sandbox.alipay_keys import load_alipay_keys
-from fanwen.payments.sandbox.notify import deliver_notification
 from fanwen.payments.tests.alipay_fakes import alipay_order
 from fanwen.payments.tests.fixtures import LIVE_DB
 from fanwen.payments.tests.test_order_api import browser, create, post
-from fanwen.payments.tests.test_sandbox_flow import press
+from fanwen.sandbox.alipay_keys import load_alipay_keys
+from fanwen.sandbox.models import SandboxAlipayTrade, SandboxNotification
+from fanwen.sandbox.notify import deliver_notification
+from fanwen.sandbox.tests.test_sandbox_flow import press
 
 pytestmark = LIVE_DB
 NOTIFY_PATH = "/pay/notify/alipay/"

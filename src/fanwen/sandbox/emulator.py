@@ -28,17 +28,17 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from fanwen.payments.backends.wechat import BEIJING, parse_time
-from fanwen.payments.models import SandboxRefund, SandboxTransaction
-from fanwen.payments.sandbox.actions import do_refund_sandbox_payment
-from fanwen.payments.sandbox.keys import SandboxKeys, load_keys
-from fanwen.payments.sandbox.platform import (
+from fanwen.sandbox.actions import do_refund_sandbox_payment
+from fanwen.sandbox.keys import SandboxKeys, load_keys
+from fanwen.sandbox.models import SandboxRefund, SandboxTransaction
+from fanwen.sandbox.platform import (
     AuthError,
     nonce_str,
     platform_headers,
     verify_merchant_request,
 )
 
-log = logging.getLogger("fanwen.payments.sandbox")
+log = logging.getLogger("fanwen.sandbox")
 
 OUT_TRADE_NO = re.compile(r"[0-9A-Za-z_\-|*]{6,32}")
 OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_\-|*@]{1,64}")

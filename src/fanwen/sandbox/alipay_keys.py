@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from fanwen.payments.sandbox.keys import (
+from fanwen.sandbox.keys import (
     install_key_set,
     load_key_set,
     new_rsa_key,

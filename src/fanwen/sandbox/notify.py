@@ -17,11 +17,11 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from fanwen.payments.models import SandboxNotification, SandboxRefund, SandboxTransaction
-from fanwen.payments.sandbox.keys import load_keys
-from fanwen.payments.sandbox.platform import notification_body, platform_headers
+from fanwen.sandbox.keys import load_keys
+from fanwen.sandbox.models import SandboxNotification, SandboxRefund, SandboxTransaction
+from fanwen.sandbox.platform import notification_body, platform_headers
 
-log = logging.getLogger("fanwen.payments.sandbox")
+log = logging.getLogger("fanwen.sandbox")
 
 # Seconds before each attempt; WeChat itself goes on for ~24 h, the sandbox stops after these.
 DEFAULT_DELAYS = (0, 2, 5, 15, 30, 60)

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from fanwen.payments.models import SandboxNotification, SandboxRefund, SandboxTransaction
-from fanwen.payments.sandbox.notify import (
+from fanwen.sandbox.models import SandboxNotification, SandboxRefund, SandboxTransaction
+from fanwen.sandbox.notify import (
     queue_payment_notification,
     queue_refund_notification,
     send_in_background,

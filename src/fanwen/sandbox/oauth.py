@@ -20,10 +20,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from fanwen.payments.sandbox.actions import new_openid
-from fanwen.payments.sandbox.keys import load_keys
+from fanwen.sandbox.actions import new_openid
+from fanwen.sandbox.keys import load_keys
 
-log = logging.getLogger("fanwen.payments.sandbox")
+log = logging.getLogger("fanwen.sandbox")
 
 CODE_SALT = "fanwen.sandbox.oauth-code"
 CODE_MAX_AGE = 300
@@ -42,7 +42,7 @@ def _refuse(request: HttpRequest, errcode: int, message: str) -> HttpResponse:
     # WeChat shows its own error page and never goes back to the merchant.
     log.warning("sandbox oauth authorize refused: %s %s", errcode, message)
     context = {"errcode": errcode, "message": message}
-    return render(request, "payments/sandbox/oauth.html", context, status=400)
+    return render(request, "sandbox/oauth.html", context, status=400)
 
 
 @require_GET
@@ -76,7 +76,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     separator = "&" if parts.query else "?"
     back = f"{redirect_uri}{separator}{urlencode({'code': code, 'state': state})}"
     context = {"back": back, "appid": keys.appid, "openid": openid, "scope": scope}
-    response = render(request, "payments/sandbox/oauth.html", context)
+    response = render(request, "sandbox/oauth.html", context)
     response.set_signed_cookie(
         USER_COOKIE,
         openid,

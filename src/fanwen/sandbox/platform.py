@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from django.utils import timezone
 
 from fanwen.payments.backends.wechat import MAX_CLOCK_SKEW_SECONDS, SIGNATURE_TYPE, rfc3339
-from fanwen.payments.sandbox.keys import SandboxKeys
+from fanwen.sandbox.keys import SandboxKeys
 
 _AUTH_PARAM = re.compile(r'(\w+)="([^"]*)"')
 EVENT_SUMMARIES = {

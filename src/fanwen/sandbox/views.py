@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from fanwen.payments.models import SandboxTransaction
-from fanwen.payments.sandbox.actions import SandboxRefused, do_confirm_sandbox_payment
+from fanwen.sandbox.actions import SandboxRefused, do_confirm_sandbox_payment
+from fanwen.sandbox.models import SandboxTransaction
 
 
 def _sandbox_on() -> None:
@@ -41,7 +41,7 @@ def _page(
         "payable": txn.trade_state == SandboxTransaction.State.NOTPAY and not txn.is_expired(),
         "cancelled": request.GET.get("cancelled") == "1",
     }
-    return render(request, "payments/sandbox/pay.html", context, status=status)
+    return render(request, "sandbox/pay.html", context, status=status)
 
 
 @require_GET

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import ImproperlyConfigured
 
-from fanwen.payments.sandbox.keys import FILES, forget_loaded_keys, generate_keys, load_keys
+from fanwen.sandbox.keys import FILES, forget_loaded_keys, generate_keys, load_keys
 
 
 def test_first_use_generates_the_whole_key_set_in_the_sandbox_dir(sandbox_keys, tmp_path):

@@ -9,14 +9,14 @@ import requests
 
 from fanwen.orders.actions import do_complete_refund, do_refund
 from fanwen.orders.models import Entitlement, Order
-from fanwen.payments.models import SandboxNotification, SandboxTransaction
-from fanwen.payments.sandbox.notify import (
+from fanwen.payments.settlement import settle_from_query
+from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
+from fanwen.sandbox.models import SandboxNotification, SandboxTransaction
+from fanwen.sandbox.notify import (
     deliver_notification,
     send_with_retries,
     wait_for_deliveries,
 )
-from fanwen.payments.settlement import settle_from_query
-from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
 
 pytestmark = LIVE_DB
 
