@@ -11,6 +11,7 @@ oauth_authorize_url and oauth_token_url (default: the emulated WeChat OAuth at t
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -31,8 +32,15 @@ def sandbox_origin() -> str:
     ).rstrip("/")
 
 
+def _sandbox_page(data: str, name: str) -> bool:
+    # A payer page of the emulator, on whatever host the site is reached at.
+    prefix = reverse(name, args=["TOKEN"]).removesuffix("TOKEN/")
+    return urlsplit(data).path.startswith(prefix)
+
+
 class SandboxBackend(WeChatPayBackend):
     provider = "sandbox"
+    qr_is_page = True
 
     def resolve_options(self) -> dict[str, Any]:
         # With the emulator off, sandbox keys must not settle anything either.
@@ -49,6 +57,9 @@ class SandboxBackend(WeChatPayBackend):
     def origin(self) -> str:
         return sandbox_origin()
 
+    def is_qr_link(self, data: str) -> bool:
+        return super().is_qr_link(data) or _sandbox_page(data, "sandbox:pay")
+
     def create(
         self,
         order: Any,
@@ -60,7 +71,7 @@ class SandboxBackend(WeChatPayBackend):
         result = super().create(order, channel, client_ip, openid, return_url)
         if channel == "jsapi":
             # WeixinJSBridge exists only inside WeChat: the sandbox payer page stands in for it.
-            result["sandbox_pay_url"] = reverse("sandbox:pay-prepay", args=[result["prepay_id"]])
+            result["pay_page_url"] = reverse("sandbox:pay-prepay", args=[result["prepay_id"]])
         return result
 
     def default_notify_url(self) -> str:
@@ -76,6 +87,7 @@ class AlipaySandboxBackend(AlipayBackend):
     """
 
     provider = "alipay_sbx"
+    qr_is_page = True
 
     def __init__(self, alias: str, options: dict[str, Any]) -> None:
         if not getattr(settings, "FANWEN_SANDBOX", False):
@@ -84,6 +96,9 @@ class AlipaySandboxBackend(AlipayBackend):
         merged["gateway"] = sandbox_origin() + reverse("sandbox:alipay-gateway")
         merged.update({key: value for key, value in options.items() if value})
         super().__init__(alias, merged)
+
+    def is_qr_link(self, data: str) -> bool:
+        return super().is_qr_link(data) or _sandbox_page(data, "sandbox:alipay-pay")
 
     def notify_url(self) -> str:
         if self.options.get("notify_url"):

@@ -121,8 +121,8 @@ def test_a_buyer_inside_wechat_authorizes_pays_by_jsapi_and_gets_the_article(
     assert txn.trade_type == "JSAPI" and txn.payer_openid == openid
 
     # Outside WeChat there is no WeixinJSBridge: the sandbox payer page takes the payment.
-    assert body["sandbox_pay_url"].startswith(live_server.url + "/sandbox/jsapi/")
-    paid = press(session, body["sandbox_pay_url"], "确认支付")
+    assert body["pay_page_url"].startswith(live_server.url + "/sandbox/jsapi/")
+    paid = press(session, body["pay_page_url"], "确认支付")
     assert "支付成功（沙箱）" in paid.text
     assert deliver_notification(SandboxNotification.objects.get(transaction=txn)) == 204
 

@@ -84,7 +84,7 @@ def test_a_qr_payment_settles_the_order_through_the_real_sdk(alipay_sandbox, art
     session = requests.Session()
     page = session.get(code_url, timeout=10)
     assert "沙箱" in page.text and "支付宝" in page.text and "5.99" in page.text
-    assert alipay_sandbox.query(order.out_trade_no)["state"] == "NOTPAY"
+    assert alipay_sandbox.query(order.out_trade_no).provider_state == "WAIT_BUYER_PAY"
     paid_page = press(session, code_url, "确认付款")
     assert "付款成功（沙箱）" in paid_page.text
 

@@ -77,7 +77,7 @@ def test_a_buyer_pays_on_the_sandbox_page_and_gets_the_article(
     assert Entitlement.objects.filter(order=order).count() == 1
 
     # 已付款请点这里 asks WeChat; the order is already paid, so it is a no-op.
-    assert live_backend.query(order.out_trade_no)["state"] == "SUCCESS"
+    assert live_backend.query(order.out_trade_no).provider_state == "SUCCESS"
     assert settle_from_query(live_backend, order.out_trade_no).outcome == "already_settled"
 
     # Support refunds it: WeChat says SUCCESS, access is revoked.
@@ -101,7 +101,7 @@ def test_cancel_leaves_the_order_unpaid_and_payable(live_backend, xiaoming, arti
     page = press(requests.Session(), code_url, "取消")
 
     assert "已取消支付" in page.text and "沙箱" in page.text
-    assert live_backend.query(order.out_trade_no)["state"] == "NOTPAY"
+    assert live_backend.query(order.out_trade_no).provider_state == "NOTPAY"
     assert not SandboxNotification.objects.exists()
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
