@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "fanwen.accounts",
     "fanwen.orders",
     "fanwen.payments",
+    "fanwen.ops",
     "fanwen.protection",
     "fanwen.exports",
     "fanwen.search",

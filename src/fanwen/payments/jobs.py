@@ -177,6 +177,21 @@ def expire_orders(*, now: dt.datetime | None = None, limit: int = BATCH) -> Coun
     return counts
 
 
+def send_refund(order: Order, backend: Any = None) -> Order:
+    """Send a requested refund (do_refund) to the provider and record its answer.
+
+    Raises PaymentError when the provider cannot be reached or refuses; the refund stays
+    processing and retry_refunds sends it again (the same out_refund_no refunds once).
+    """
+    backend = backend or backend_for_provider(order.provider)
+    if backend is None:
+        raise ValueError(f"no payment backend takes provider {order.provider!r}")
+    answer = backend.refund(order, out_refund_no=order.out_refund_no, reason=order.refund_reason)
+    return do_complete_refund(
+        order.out_refund_no, answer["status"], provider=order.provider, payload=answer.get("raw")
+    )
+
+
 def retry_refunds(*, limit: int = BATCH) -> Counter:
     """Send (again) every refund still processing; the fixed out_refund_no makes repeats harmless."""
     ids = list(
@@ -194,15 +209,7 @@ def retry_refunds(*, limit: int = BATCH) -> Counter:
     )
     for order, backend in claims:
         try:
-            answer = backend.refund(
-                order, out_refund_no=order.out_refund_no, reason=order.refund_reason
-            )
-            order = do_complete_refund(
-                order.out_refund_no,
-                answer["status"],
-                provider=order.provider,
-                payload=answer.get("raw"),
-            )
+            order = send_refund(order, backend)
         except (PaymentError, ValueError) as exc:
             log.warning("refund %s: %s: %s", order, type(exc).__name__, exc)
             counts["failed"] += 1

@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from fanwen.ops.management.commands import worker
 from fanwen.orders.actions import do_close_order
-from fanwen.orders.management.commands import worker
 from fanwen.orders.models import Entitlement, Order
 from fanwen.payments import jobs
 from fanwen.payments.backends.wechat import BEIJING

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from fanwen.orders.management.commands._jobs import report
+from fanwen.ops.management.commands._jobs import report
 from fanwen.payments.jobs import reconcile_payments
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 
-from fanwen.orders.management.commands._jobs import report
+from fanwen.ops.management.commands._jobs import report
 from fanwen.payments import jobs as payment_jobs
 from fanwen.protection.jobs import build_fonts_job
 from fanwen.search.jobs import apply_outbox_job
