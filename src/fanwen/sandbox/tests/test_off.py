@@ -253,3 +253,11 @@ def test_production_with_the_sandbox_on_fails_the_system_check(tmp_path):
         "from django.apps import apps; print(apps.is_installed('fanwen.sandbox'))",
     )
     assert apps == "False"
+
+
+def test_a_sandbox_alias_with_the_sandbox_off_fails_the_system_check(tmp_path):
+    done = manage(site_env(tmp_path, PAYMENT_WECHAT_BACKEND="sandbox"), "check")
+    assert done.returncode != 0
+    assert "fanwen.E002" in done.stderr and "PAYMENT_WECHAT_BACKEND='sandbox'" in done.stderr
+    on = manage(site_env(tmp_path, PAYMENT_WECHAT_BACKEND="sandbox", FANWEN_SANDBOX="1"), "check")
+    assert on.returncode == 0, on.stderr[-2000:]
