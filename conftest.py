@@ -15,3 +15,27 @@ def reading_defaults(settings, tmp_path_factory):
     # State files (the page-cache stamp, sandbox keys) of this run only: a run beside another
     # (or beside `make run`) must not see that one's edits.
     settings.VAR_DIR = tmp_path_factory.getbasetemp() / "var"
+
+
+def _serialized(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("serialized_rollback"))
+
+
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(fixtures)
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests with serialized_rollback restore the content types by id: they must run before any
+    # other transactional test, whose flush recreates those rows under new ids. pytest-django
+    # has grouped the transactional tests already; the serialized ones go to the group's front.
+    serialized = [item for item in items if _serialized(item)]
+    rest = [item for item in items if not _serialized(item)]
+    first = next((n for n, item in enumerate(rest) if _transactional(item)), len(rest))
+    items[:] = rest[:first] + serialized + rest[first:]

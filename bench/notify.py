@@ -67,8 +67,8 @@ def prepare(count: int, out_path: Path, provider: str = "wechat") -> None:
     from fanwen.library.models import Article, Category
     from fanwen.orders.actions import do_create_order
     from fanwen.orders.models import Order, Plan
-    from fanwen.payments.sandbox.alipay_keys import load_alipay_keys
-    from fanwen.payments.sandbox.keys import load_keys
+    from fanwen.sandbox.alipay_keys import load_alipay_keys
+    from fanwen.sandbox.keys import load_keys
 
     call_command("migrate", verbosity=0, interactive=False)
     category = Category.objects.create(name="基准测试", slug="bench-notify")
@@ -113,7 +113,7 @@ def _wechat_notification(keys, order, n: int) -> dict:
     from django.utils import timezone
 
     from fanwen.payments.backends.wechat import rfc3339
-    from fanwen.payments.sandbox.platform import notification_body, platform_headers
+    from fanwen.sandbox.platform import notification_body, platform_headers
 
     resource = {
         "appid": keys.appid,
@@ -145,7 +145,7 @@ def _alipay_notification(keys, order, n: int) -> dict:
     from django.utils import timezone
 
     from fanwen.payments.backends.alipay import fen_to_yuan
-    from fanwen.payments.sandbox.alipay import beijing, signed_notification
+    from fanwen.sandbox.alipay import beijing, signed_notification
 
     now = beijing(timezone.now())
     amount = fen_to_yuan(order.amount_fen)

@@ -26,6 +26,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+# Its orders are the sandbox's, and its pages offer payment as the demo's do.
+os.environ.setdefault("FANWEN_SANDBOX", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pages import ROOT, WORK, Gunicorn, Nginx, fanwen, ms, wait_http, wrk  # noqa: E402
 

@@ -3,12 +3,30 @@
 import os
 import sys
 
+DEMO_ADDR = "127.0.0.1:8000"
+
+
+def demo_origin(argv: list[str]) -> str:
+    """http://HOST:PORT of `demo --addr HOST:PORT` (or --addr=PORT), where its sandbox is served."""
+    addr = DEMO_ADDR
+    for index, arg in enumerate(argv):
+        if arg == "--addr" and index + 1 < len(argv):
+            addr = argv[index + 1]
+        elif arg.startswith("--addr="):
+            addr = arg.split("=", 1)[1]
+    return "http://" + (addr if ":" in addr else f"127.0.0.1:{addr}")
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fanwen.settings")
+    argv = list(sys.argv)
+    if len(argv) > 1 and argv[1] == "demo":
+        # The demo pays in the sandbox, read by the settings: so before they load. The emulator
+        # reaches this server (notifications, return pages) at the address it serves on.
+        os.environ.setdefault("FANWEN_SANDBOX", "1")
+        os.environ.setdefault("FANWEN_SANDBOX_ORIGIN", demo_origin(argv))
     from django.core.management import execute_from_command_line
 
-    argv = list(sys.argv)
     # `fanwen import PATH` reads better than the command's module name.
     aliases = {"import": "import_articles", "serve": "runserver"}
     if len(argv) > 1 and argv[1] in aliases:

@@ -18,11 +18,24 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = env(name, "")
+    """1/0, true/false, yes/no, on/off in any case; anything else stops start-up (a typo must not mean off)."""
+    value = env(name, "").strip()
     if value == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a boolean: use 1/0, true/false, yes/no or on/off"
+    )
 
 
 def env_int(name: str, default: int) -> int:
@@ -76,6 +89,7 @@ INSTALLED_APPS = [
     "fanwen.accounts",
     "fanwen.orders",
     "fanwen.payments",
+    "fanwen.ops",
     "fanwen.protection",
     "fanwen.exports",
     "fanwen.search",
@@ -206,26 +220,34 @@ LOGGING = {
 }
 
 # --- Payments (fanwen.payments) ---
-# WeChat Pay v3 in public-key mode; without a merchant id the embedded sandbox takes payments.
+# WeChat Pay v3 in public-key mode; without a merchant id (and the sandbox off) WeChat Pay is
+# not offered.
 WECHATPAY_MCHID = env("WECHATPAY_MCHID")
-# The sandbox: local WeChat Pay v3 and Alipay emulators at /sandbox/, keys generated on first use.
-FANWEN_SANDBOX = env_bool("FANWEN_SANDBOX", not PRODUCTION)
+# The sandbox (fanwen.sandbox): local WeChat Pay v3 and Alipay emulators at /sandbox/ that
+# anyone can "pay" with one click. Off unless asked for: `fanwen demo` / `make run` and the
+# tests turn it on; with FANWEN_PRODUCTION it is a system-check error.
+FANWEN_SANDBOX = env_bool("FANWEN_SANDBOX", False)
+if FANWEN_SANDBOX:
+    INSTALLED_APPS.append("fanwen.sandbox")
 # Empty means VAR_DIR / "sandbox" (read at use, so tests can move VAR_DIR).
 FANWEN_SANDBOX_DIR = env("FANWEN_SANDBOX_DIR")
 # Where this site reaches its own emulator, and the emulator reaches the site's notify URL.
 FANWEN_SANDBOX_ORIGIN = env("FANWEN_SANDBOX_ORIGIN", SITE_URL or "http://127.0.0.1:8000")
 # The emulator's notification retries: seconds before each attempt.
 FANWEN_SANDBOX_NOTIFY_DELAYS = [0, 2, 5, 15, 30, 60]
-# Off in tests that deliver notifications by hand (fanwen.payments.sandbox.notify).
+# Off in tests that deliver notifications by hand (fanwen.sandbox.notify).
 FANWEN_SANDBOX_AUTO_NOTIFY = env_bool("FANWEN_SANDBOX_AUTO_NOTIFY", True)
-PAYMENT_BACKENDS = {
-    "sandbox": {"BACKEND": "fanwen.payments.backends.sandbox.SandboxBackend", "OPTIONS": {}},
-    # The Alipay emulator at /sandbox/alipay/, with its own generated keys.
-    "alipay_sandbox": {
-        "BACKEND": "fanwen.payments.backends.sandbox.AlipaySandboxBackend",
+PAYMENT_BACKENDS: dict[str, dict] = {}
+if FANWEN_SANDBOX:
+    PAYMENT_BACKENDS["sandbox"] = {
+        "BACKEND": "fanwen.sandbox.backends.SandboxBackend",
         "OPTIONS": {},
-    },
-}
+    }
+    # The Alipay emulator at /sandbox/alipay/, with its own generated keys.
+    PAYMENT_BACKENDS["alipay_sandbox"] = {
+        "BACKEND": "fanwen.sandbox.backends.AlipaySandboxBackend",
+        "OPTIONS": {},
+    }
 if WECHATPAY_MCHID:
     PAYMENT_BACKENDS["wechat"] = {
         "BACKEND": "fanwen.payments.backends.wechat.WeChatPayBackend",
@@ -250,8 +272,12 @@ if WECHATPAY_MCHID:
             ),
         },
     }
-# The alias that takes WeChat Pay, and whose notifications arrive at /pay/notify/wechat/.
-PAYMENT_WECHAT_BACKEND = env("PAYMENT_WECHAT_BACKEND", "wechat" if WECHATPAY_MCHID else "sandbox")
+# The alias that takes WeChat Pay ("" = not offered), notified at /pay/notify/wechat/; the
+# sandbox stands in only while it is on.
+PAYMENT_WECHAT_BACKEND = env(
+    "PAYMENT_WECHAT_BACKEND",
+    "wechat" if WECHATPAY_MCHID else ("sandbox" if FANWEN_SANDBOX else ""),
+)
 
 # --- Payments: Alipay, buyer API limits, worker (fanwen.payments) ---
 ALIPAY_APPID = env("ALIPAY_APPID")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.templatetags.static import static
@@ -26,7 +27,6 @@ urlpatterns = [
     ),
     path("account/", include("fanwen.accounts.urls")),
     path("pay/", include("fanwen.payments.urls")),
-    path("sandbox/", include("fanwen.payments.sandbox.urls")),
     path("staff/", include("fanwen.protection.staff_urls")),
     path("", include("fanwen.search.urls")),
     # Per-reader state of a cached article page; before the library routes, which own /a/.
@@ -36,6 +36,10 @@ urlpatterns = [
     path("", include("fanwen.protection.urls")),
     path("", include("fanwen.library.urls")),
 ]
+
+if settings.FANWEN_SANDBOX:
+    # The payment emulators exist only while the sandbox is on; otherwise /sandbox/ is a 404.
+    urlpatterns.insert(1, path("sandbox/", include("fanwen.sandbox.urls")))
 
 handler404 = "fanwen.library.views.page_not_found"
 # A database too busy to write is a 503 with Retry-After wherever it is raised.

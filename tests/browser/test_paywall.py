@@ -18,7 +18,6 @@ from fanwen.library.models import Article, Piece
 from fanwen.library.tests.factories import empty_cache, make_article, make_category  # noqa: F401
 from fanwen.orders.models import Order
 from fanwen.orders.tests.fixtures import plans  # noqa: F401  (fixture)
-from fanwen.payments.sandbox.notify import wait_for_deliveries
 from fanwen.payments.tests.fixtures import (  # noqa: F401  (fixtures)
     alipay_sandbox,
     live_backend,
@@ -26,6 +25,7 @@ from fanwen.payments.tests.fixtures import (  # noqa: F401  (fixtures)
 )
 from fanwen.protection import fonts
 from fanwen.protection.mark import find_marks, strip_marks
+from fanwen.sandbox.notify import wait_for_deliveries
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, watch_csp
 
 # The page must unlock within this long of the notification reaching the site.

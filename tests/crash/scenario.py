@@ -23,7 +23,7 @@ def setup() -> None:
 def migrate() -> dict:
     from django.core.management import call_command
 
-    from fanwen.payments.sandbox.keys import load_keys
+    from fanwen.sandbox.keys import load_keys
 
     call_command("migrate", verbosity=0, interactive=False)
     keys = load_keys()
@@ -39,8 +39,8 @@ def pay(count: int) -> dict:
     from fanwen.orders.actions import do_create_order
     from fanwen.orders.models import Order, Plan
     from fanwen.payments.backends import backends
-    from fanwen.payments.models import SandboxTransaction
-    from fanwen.payments.sandbox.actions import do_confirm_sandbox_payment
+    from fanwen.sandbox.actions import do_confirm_sandbox_payment
+    from fanwen.sandbox.models import SandboxTransaction
 
     backend = backends["sandbox"]
     category = Category.objects.create(name="崩溃测试", slug="crash-test")
@@ -73,8 +73,8 @@ def deliver(threads: int) -> dict:
     """Send every queued notification once, a few at a time; failures are left to reconcile."""
     from django.db import connection
 
-    from fanwen.payments.models import SandboxNotification
-    from fanwen.payments.sandbox.notify import deliver_notification
+    from fanwen.sandbox.models import SandboxNotification
+    from fanwen.sandbox.notify import deliver_notification
 
     notifications = list(SandboxNotification.objects.order_by("pk"))
 
@@ -97,7 +97,7 @@ def check() -> dict:
     from django.db.models import Count, Q
 
     from fanwen.orders.models import Entitlement, Order, PaymentEvent
-    from fanwen.payments.models import SandboxTransaction
+    from fanwen.sandbox.models import SandboxTransaction
 
     txn_ids = dict(SandboxTransaction.objects.values_list("out_trade_no", "transaction_id"))
     orders = Order.objects.annotate(

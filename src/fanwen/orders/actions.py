@@ -34,7 +34,7 @@ from fanwen.orders.errors import (
     VerificationFailed,
 )
 from fanwen.orders.models import Entitlement, Order, PaymentEvent, Plan, price_for, refund_no_for
-from fanwen.orders.signals import order_paid, order_refunded
+from fanwen.orders.signals import order_paid
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +437,6 @@ def do_complete_refund(
                 entitlement.save(update_fields=["revoked_at"])
                 revoked += 1
             outcome = f"refunded, {revoked} entitlement(s) revoked"
-            transaction.on_commit(lambda: order_refunded.send(sender=Order, order=order))
         else:
             order.refund_status = refund_status
             order.save(update_fields=["refund_status"])

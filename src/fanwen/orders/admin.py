@@ -1,8 +1,14 @@
 """Staff views of plans, prices, orders and the audit trail; money moves only through actions.py."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from fanwen.lib.money import fen_to_yuan
+from fanwen.orders.actions import do_grant, do_refund
+from fanwen.orders.errors import OrderStateError
 from fanwen.orders.models import Entitlement, Order, PaymentEvent, Plan, PriceOverride
 
 
@@ -90,6 +96,7 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["plan", "article"]
     inlines = [EntitlementInline, PaymentEventInline]
+    actions = ["refund_orders", "grant_orders"]
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         # Every field: status and money change only through orders.actions, which log them.
@@ -104,6 +111,92 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    # --- staff actions: each asks for a reason first, then goes through orders.actions ------
+
+    def _reason_form(
+        self, request: HttpRequest, queryset: QuerySet, action: str, title: str, note: str
+    ) -> HttpResponse | None:
+        """The reason page; None once a reason was posted (the caller then acts on it)."""
+        reason = request.POST.get("reason", "").strip()
+        if request.POST.get("apply") and reason:
+            return None
+        if request.POST.get("apply"):
+            self.message_user(request, "请填写原因。", messages.ERROR)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "note": note,
+            "orders": queryset,
+            "action": action,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/orders/order/reason.html", context)
+
+    @admin.action(description="退款：原路退回并撤销权益（需填写原因）")
+    def refund_orders(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = self._reason_form(
+            request,
+            queryset,
+            "refund_orders",
+            "退款",
+            "全额原路退回；退款成功后撤销这些订单给出的权益。",
+        )
+        if form is not None:
+            return form
+        from fanwen.payments.errors import PaymentError
+        from fanwen.payments.jobs import send_refund
+
+        reason = request.POST["reason"].strip()
+        for order in queryset:
+            try:
+                order = do_refund(order, reason=reason, staff=request.user)
+                if order.status == Order.Status.PAID:
+                    order = send_refund(order)
+            except OrderStateError as exc:
+                self.message_user(request, f"{order}：{exc}", messages.ERROR)
+                continue
+            except (PaymentError, ValueError) as exc:
+                # Recorded as processing: the worker sends it again with the same refund number.
+                self.message_user(
+                    request,
+                    f"{order}：退款已登记，支付平台暂未受理（{exc}），稍后自动重试。",
+                    messages.WARNING,
+                )
+                continue
+            self.message_user(
+                request, f"{order}：{order.get_refund_status_display() or order.status}"
+            )
+        return None
+
+    @admin.action(description="授权：不经付款给予该订单的权益（需填写原因）")
+    def grant_orders(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = self._reason_form(
+            request,
+            queryset,
+            "grant_orders",
+            "授权",
+            "给订单的买家开通该套餐的权益（如付款已核实但未到账），记入审计日志。",
+        )
+        if form is not None:
+            return form
+        reason = request.POST["reason"].strip()
+        for order in queryset.select_related("plan", "article", "visitor", "user"):
+            try:
+                entitlement = do_grant(
+                    staff=request.user,
+                    visitor=order.visitor,
+                    user=order.user,
+                    kind=order.plan.entitlement_kind,
+                    article=order.article,
+                    note=f"订单 {order.out_trade_no}：{reason}",
+                )
+            except (PermissionDenied, ValueError) as exc:
+                self.message_user(request, f"{order}：{exc}", messages.ERROR)
+                continue
+            self.message_user(request, f"{order}：已授权（权益 #{entitlement.pk}）")
+        return None
 
 
 @admin.register(PaymentEvent)

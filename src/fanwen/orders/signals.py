@@ -4,5 +4,3 @@ from django.dispatch import Signal
 
 # kwargs: order, entitlement, late (paid after the order was closed)
 order_paid = Signal()
-# kwargs: order
-order_refunded = Signal()

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -36,6 +37,13 @@ RESULT_KEYS = {
     Order.Channel.H5: "h5_url",
     Order.Channel.ALIPAY_QR: "code_url",
     Order.Channel.ALIPAY_WAP: "redirect_url",
+}
+
+
+# By provider (is it Alipay?): what a buyer is told when it is not set up here.
+NOT_CONFIGURED = {
+    False: "暂未开通微信支付，请换一种支付方式。",
+    True: "暂未开通支付宝支付，请换一种支付方式。",
 }
 
 
@@ -130,7 +138,8 @@ def create_order(request: HttpRequest) -> HttpResponse:
         )
     alias = alias_for_channel(channel)
     if not alias:
-        return _bad_request("暂不支持这种支付方式。", "ChannelUnavailable")
+        # No keys for this provider here (and no sandbox): it is not offered, never a 500.
+        return _bad_request(NOT_CONFIGURED[channel.startswith("alipay_")], "ChannelUnavailable")
     article = None
     raw_article = data.get("article_id")
     if raw_article not in (None, ""):
@@ -144,14 +153,30 @@ def create_order(request: HttpRequest) -> HttpResponse:
         return _bad_request("单篇购买需要指定文章。")
     openid = None
     if channel == Order.Channel.JSAPI:
-        openid = WeChatIdentity.objects.openid_for(visitor, getattr(backends[alias], "appid", ""))
+        try:
+            appid = backends[alias].appid
+        except ImproperlyConfigured:
+            appid = ""
+        openid = WeChatIdentity.objects.openid_for(visitor, appid) if appid else None
         if not openid:
             # Asked before an order exists, so the OAuth round trip costs no order number.
             return _need_openid(request, data)
 
+    try:
+        backend = backends[alias]
+        merchant = {"mchid": backend.mchid, "appid": backend.appid}
+    except ImproperlyConfigured:
+        # Keys set but incomplete or unreadable: the operator must fix them; the buyer hears so.
+        log.exception("payment backend %r is not usable", alias)
+        return JsonResponse(
+            {
+                "code": "PaymentsNotConfigured",
+                "message": NOT_CONFIGURED[channel.startswith("alipay_")],
+            },
+            status=503,
+        )
     response = JsonResponse({}, status=201)
     visitor = get_or_create_visitor(request, response)
-    backend = backends[alias]
     try:
         order = do_create_order(
             visitor=visitor,
@@ -160,8 +185,7 @@ def create_order(request: HttpRequest) -> HttpResponse:
             provider=backend.order_provider,
             channel=channel,
             user=_user(request),
-            mchid=getattr(backend, "mchid", ""),
-            appid=getattr(backend, "appid", ""),
+            **merchant,
         )
     except InvalidOrder as exc:
         log.info("order refused for visitor %s: %s", visitor.pk, exc)
@@ -190,13 +214,15 @@ def create_order(request: HttpRequest) -> HttpResponse:
         "expires_at": order.expires_at.isoformat(),
     }
     if channel == Order.Channel.JSAPI:
-        sandbox_pay_url = result.pop("sandbox_pay_url", None)
+        pay_page_url = result.pop("pay_page_url", None)
         body["jsapi"] = result
-        if sandbox_pay_url:
-            # No WeixinJSBridge outside WeChat: the sandbox payer page completes the payment.
-            body["sandbox_pay_url"] = request.build_absolute_uri(sandbox_pay_url)
+        if pay_page_url:
+            # No WeixinJSBridge outside WeChat: a backend's payer page (the sandbox's) stands in.
+            body["pay_page_url"] = request.build_absolute_uri(pay_page_url)
     else:
         body[RESULT_KEYS[channel]] = result[RESULT_KEYS[channel]]
+        # The QR code opens a web page (the sandbox's payer page): the dialog links to it too.
+        body["pay_page"] = backend.qr_is_page
     response.content = JsonResponse(body).content
     return response
 

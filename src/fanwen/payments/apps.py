@@ -6,4 +6,5 @@ class PaymentsConfig(AppConfig):
     verbose_name = "支付"
 
     def ready(self) -> None:
-        from fanwen.payments import signals  # noqa: F401  (rebuilds backends when settings change in tests)
+        # signals: rebuilds backends when settings change in tests; checks: registers them.
+        from fanwen.payments import checks, signals  # noqa: F401

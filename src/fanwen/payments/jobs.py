@@ -1,10 +1,14 @@
 """The worker's jobs: reconcile pending orders, close expired ones, send refunds still processing,
 and once a day compare WeChat's trade bill.
 
-Each order is claimed with select_for_update(skip_locked=True) in its own short transaction,
-so any number of workers can run: a row one worker holds is skipped by the others. SQLite has
-no row locks; there a single worker is assumed and no transaction is held over the HTTP call
-(an IMMEDIATE transaction would lock the whole database for its length).
+The reconcile pass holds no lock while it asks a provider: it queries first, outside any
+transaction, and settling then locks the order, checks it again and settles (or finds it
+settled by a notification meanwhile). Workers share the cache, so an order is asked about
+once per FANWEN_RECONCILE_REQUERY_SECONDS however many run. The expire and refund jobs claim
+each order with select_for_update(skip_locked=True) in its own short transaction, so a row
+one worker holds is skipped by the others. SQLite has no row locks; there a single worker is
+assumed and no transaction is held over the HTTP call (an IMMEDIATE transaction would lock
+the whole database for its length).
 
 A daily job claims its day with a JobRun row (unique per job and day), so however many
 workers run, and whatever cache they share, one of them does it.
@@ -29,10 +33,10 @@ from django.utils import timezone
 from fanwen.orders.actions import do_close_order, do_complete_refund
 from fanwen.orders.models import Order, PaymentEvent
 from fanwen.payments.backends import backend_for_provider, backends, get_backend
-from fanwen.payments.backends.wechat import BEIJING, WeChatPayBackend
+from fanwen.payments.backends.wechat import BEIJING, WeChatPayBackend, bill_report
 from fanwen.payments.errors import GatewayError, PaymentError, UnableToTakePayment
 from fanwen.payments.models import JobRun
-from fanwen.payments.settlement import settle_from_query, settle_transaction
+from fanwen.payments.settlement import settle_from_query, settle_report, settle_transaction
 
 log = logging.getLogger("fanwen.payments.jobs")
 
@@ -101,12 +105,25 @@ def reconcile_payments(*, now: dt.datetime | None = None, limit: int = BATCH) ->
         .values_list("pk", flat=True)[:limit]
     )
     counts: Counter = Counter()
-    claims = _claimed_with_backend(
-        ids, counts, check_due=True, status__in=[Order.Status.PENDING, Order.Status.CLOSED]
-    )
-    for order, backend in claims:
+    unsettled = [Order.Status.PENDING, Order.Status.CLOSED]
+    for order_id in ids:
+        order = Order.objects.filter(pk=order_id, status__in=unsettled).first()
+        if order is None:
+            counts["skipped"] += 1
+            continue
+        if not _due(order):
+            counts["not due"] += 1
+            continue
+        backend = backend_for_provider(order.provider)
+        if backend is None:
+            log.error("order %s: no backend takes provider %r", order, order.provider)
+            counts["no backend"] += 1
+            continue
         try:
-            result = settle_from_query(backend, order.out_trade_no)
+            # No transaction is open here: a slow provider holds no row (and no SQLite) lock.
+            report = backend.query(order.out_trade_no)
+            # do_settle_order locks the row and checks it again: a notification may have won.
+            result = settle_report(backend, report, order.out_trade_no)
         except PaymentError as exc:
             log.warning("reconcile %s: %s: %s", order, type(exc).__name__, exc)
             counts["failed"] += 1
@@ -160,6 +177,21 @@ def expire_orders(*, now: dt.datetime | None = None, limit: int = BATCH) -> Coun
     return counts
 
 
+def send_refund(order: Order, backend: Any = None) -> Order:
+    """Send a requested refund (do_refund) to the provider and record its answer.
+
+    Raises PaymentError when the provider cannot be reached or refuses; the refund stays
+    processing and retry_refunds sends it again (the same out_refund_no refunds once).
+    """
+    backend = backend or backend_for_provider(order.provider)
+    if backend is None:
+        raise ValueError(f"no payment backend takes provider {order.provider!r}")
+    answer = backend.refund(order, out_refund_no=order.out_refund_no, reason=order.refund_reason)
+    return do_complete_refund(
+        order.out_refund_no, answer["status"], provider=order.provider, payload=answer.get("raw")
+    )
+
+
 def retry_refunds(*, limit: int = BATCH) -> Counter:
     """Send (again) every refund still processing; the fixed out_refund_no makes repeats harmless."""
     ids = list(
@@ -177,15 +209,7 @@ def retry_refunds(*, limit: int = BATCH) -> Counter:
     )
     for order, backend in claims:
         try:
-            answer = backend.refund(
-                order, out_refund_no=order.out_refund_no, reason=order.refund_reason
-            )
-            order = do_complete_refund(
-                order.out_refund_no,
-                answer["status"],
-                provider=order.provider,
-                payload=answer.get("raw"),
-            )
+            order = send_refund(order, backend)
         except (PaymentError, ValueError) as exc:
             log.warning("refund %s: %s: %s", order, type(exc).__name__, exc)
             counts["failed"] += 1
@@ -235,7 +259,7 @@ def compare_bill(bill_date: dt.date | None = None, *, alias: str | None = None) 
         if order.status in (Order.Status.PENDING, Order.Status.CLOSED):
             try:
                 result = settle_transaction(
-                    backend, row, source=PaymentEvent.Kind.RECONCILE, payload=row["raw"]
+                    backend, bill_report(row), source=PaymentEvent.Kind.RECONCILE
                 )
             except PaymentError as exc:
                 log.error("bill %s: %s does not settle: %s", bill_date, order, exc)

@@ -3,118 +3,102 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fanwen.orders.actions import SettleResult, do_complete_refund, do_settle_order
 from fanwen.orders.errors import MerchantMismatch
 from fanwen.orders.models import PaymentEvent
-from fanwen.payments.backends.wechat import WeChatPayBackend, normalize_transaction
+from fanwen.payments.backends.base import PaymentBackend, ProviderReport
 from fanwen.payments.errors import MalformedNotification, UnpaidNotification
 
 log = logging.getLogger("fanwen.payments")
 
 
 def settle_transaction(
-    backend: WeChatPayBackend,
-    txn: dict[str, Any],
+    backend: PaymentBackend,
+    report: ProviderReport,
     *,
     source: str,
-    event_id: str | None = None,
     payload: dict | None = None,
 ) -> SettleResult:
-    """Settle the order of a normalized, verified transaction whose state is SUCCESS."""
-    if txn["state"] != "SUCCESS":
+    """Settle the order of a verified report that says the payment is made."""
+    if not report.paid:
         raise UnpaidNotification(
-            f"trade_state {txn['state']!r} of {txn['out_trade_no']} does not settle"
+            f"state {report.provider_state or report.state!r} of {report.out_trade_no} does not settle"
         )
-    if not txn["out_trade_no"]:
+    if not report.out_trade_no:
         raise MalformedNotification("transaction has no out_trade_no")
-    if txn["paid_at"] is None:
-        raise MalformedNotification(f"transaction {txn['out_trade_no']} has no valid success_time")
+    if report.paid_at is None:
+        raise MalformedNotification(f"transaction {report.out_trade_no} has no valid payment time")
     return do_settle_order(
-        txn["out_trade_no"],
+        report.out_trade_no,
         provider=backend.order_provider,
-        txn_id=txn["txn_id"],
-        amount_fen=txn["amount_fen"],
-        currency=txn["currency"],
-        mchid=txn["mchid"],
-        appid=txn["appid"],
-        paid_at=txn["paid_at"],
-        payer_ref=txn["payer_ref"],
-        event_id=event_id,
+        txn_id=report.txn_id,
+        amount_fen=report.amount_fen,
+        currency=report.currency,
+        mchid=report.mchid,
+        appid=report.appid,
+        paid_at=report.paid_at,
+        payer_ref=report.payer_ref,
+        event_id=report.event_id,
         source=source,
-        payload=payload if payload is not None else txn["raw"],
+        payload=payload if payload is not None else report.raw,
         expected_mchid=backend.mchid,
         expected_appid=backend.appid,
     )
 
 
-def handle_wechat_notification(backend: WeChatPayBackend, event: dict) -> str:
+def handle_wechat_notification(backend: PaymentBackend, report: ProviderReport) -> str:
     """Act on a verified, decrypted notification; return what was done (for the log)."""
-    event_type = event["event_type"]
-    resource = event["resource"]
-    payload = {key: event[key] for key in ("id", "event_type", "create_time", "summary")} | {
-        "resource": resource
-    }
+    event_type = report.event_type
     if event_type.startswith("TRANSACTION."):
-        txn = normalize_transaction(resource)
-        if event_type != "TRANSACTION.SUCCESS" and txn["state"] != "SUCCESS":
-            return f"{event_type} for {txn['out_trade_no']}: nothing to settle"
-        result = settle_transaction(
-            backend,
-            txn,
-            source=PaymentEvent.Kind.NOTIFY,
-            event_id=event["id"] or None,
-            payload=payload,
-        )
-        return f"{event_type} {txn['out_trade_no']}: {result.outcome}"
+        if event_type != "TRANSACTION.SUCCESS" and not report.paid:
+            return f"{event_type} for {report.out_trade_no}: nothing to settle"
+        result = settle_transaction(backend, report, source=PaymentEvent.Kind.NOTIFY)
+        return f"{event_type} {report.out_trade_no}: {result.outcome}"
     if event_type.startswith("REFUND."):
-        if str(resource.get("mchid", "")) != backend.mchid:
-            raise MerchantMismatch(
-                f"refund event for mchid {resource.get('mchid')!r}", reason="mchid"
-            )
-        out_refund_no = str(resource.get("out_refund_no", ""))
-        status = str(resource.get("refund_status", ""))
-        if not out_refund_no or not status:
+        if report.mchid != backend.mchid:
+            raise MerchantMismatch(f"refund event for mchid {report.mchid!r}", reason="mchid")
+        if not report.out_refund_no or not report.refund_status:
             raise MalformedNotification("refund event lacks out_refund_no or refund_status")
         try:
             order = do_complete_refund(
-                out_refund_no,
-                status,
+                report.out_refund_no,
+                report.refund_status,
                 provider=backend.order_provider,
-                event_id=event["id"] or None,
-                payload=payload,
+                event_id=report.event_id,
+                payload=report.raw,
             )
         except ValueError as exc:
             raise MalformedNotification(str(exc)) from exc
-        return f"{event_type} {out_refund_no}: order {order.out_trade_no} {order.status}"
+        return f"{event_type} {report.out_refund_no}: order {order.out_trade_no} {order.status}"
     # Events we do not act on are acknowledged, or WeChat would resend them for a day.
     return f"{event_type}: ignored"
 
 
-def settle_from_query(backend: WeChatPayBackend, out_trade_no: str) -> SettleResult | None:
-    """已付款请点这里: ask the provider, settle if it says SUCCESS; None when it is not paid."""
-    txn = backend.query(out_trade_no)
-    if txn is None or txn["state"] != "SUCCESS":
+def settle_from_query(backend: PaymentBackend, out_trade_no: str) -> SettleResult | None:
+    """已付款请点这里: ask the provider, settle if it says paid; None when it is not paid."""
+    report = backend.query(out_trade_no)
+    return settle_report(backend, report, out_trade_no)
+
+
+def settle_report(
+    backend: PaymentBackend, report: ProviderReport | None, out_trade_no: str
+) -> SettleResult | None:
+    """Settle what a query answered (asked beforehand, e.g. outside a lock); None when unpaid."""
+    if report is None or not report.paid:
         log.info(
             "query %s via %s: %s",
             out_trade_no,
             backend.alias,
-            txn["state"] if txn else "unknown to provider",
+            report.provider_state or report.state if report else "unknown to provider",
         )
         return None
-    return settle_transaction(backend, txn, source=PaymentEvent.Kind.QUERY)
+    return settle_transaction(backend, report, source=PaymentEvent.Kind.QUERY)
 
 
-def handle_alipay_notification(backend: Any, txn: dict[str, Any]) -> str:
+def handle_alipay_notification(backend: PaymentBackend, report: ProviderReport) -> str:
     """Act on a verified Alipay notification; TRADE_SUCCESS/TRADE_FINISHED settle, the rest is acknowledged."""
-    if txn["state"] != "SUCCESS":
-        return f"{txn['raw'].get('trade_status')} for {txn['out_trade_no']}: nothing to settle"
-    result = settle_transaction(
-        backend,
-        txn,
-        source=PaymentEvent.Kind.NOTIFY,
-        event_id=txn.get("event_id"),
-        payload=txn["raw"],
-    )
-    return f"{txn['raw'].get('trade_status')} {txn['out_trade_no']}: {result.outcome}"
+    if not report.paid:
+        return f"{report.provider_state} for {report.out_trade_no}: nothing to settle"
+    result = settle_transaction(backend, report, source=PaymentEvent.Kind.NOTIFY)
+    return f"{report.provider_state} {report.out_trade_no}: {result.outcome}"

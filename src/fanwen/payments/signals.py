@@ -1,4 +1,4 @@
-"""Forget built backends and loaded sandbox keys when a test overrides the settings they read."""
+"""Forget built backends when a test overrides the settings they read."""
 
 from __future__ import annotations
 
@@ -21,7 +21,5 @@ WATCHED = {
 def reset_payment_backends(*, setting: str, **kwargs: Any) -> None:
     if setting in WATCHED:
         from fanwen.payments.backends import backends
-        from fanwen.payments.sandbox.keys import forget_loaded_keys
 
         backends.reset()
-        forget_loaded_keys()

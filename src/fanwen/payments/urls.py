@@ -7,7 +7,7 @@ from fanwen.payments import api, oauth, views
 app_name = "payments"
 
 urlpatterns = [
-    # The backend named by PAYMENT_WECHAT_BACKEND (the merchant, or the sandbox by default).
+    # The backend named by PAYMENT_WECHAT_BACKEND (the merchant; the sandbox while it is on).
     path("notify/wechat/", views.wechat_notify, name="wechat-notify"),
     # Any other WeChat-protocol alias, when more than one runs at once.
     path("notify/wechat/<slug:alias>/", views.wechat_notify, name="wechat-notify-alias"),

@@ -109,7 +109,7 @@ def wechat_notify(request: HttpRequest, alias: str | None = None) -> HttpRespons
     except Exception as exc:
         log.exception("wechat notification via %s from %s failed", alias, client_ip)
         return error_response(exc)
-    log.info("wechat notification %s via %s: %s", event["id"], alias, outcome)
+    log.info("wechat notification %s via %s: %s", event.event_id, alias, outcome)
     return HttpResponse(status=204)
 
 
@@ -144,5 +144,5 @@ def alipay_notify(request: HttpRequest, alias: str | None = None) -> HttpRespons
     except Exception:
         log.exception("alipay notification via %s from %s failed", alias, client_ip)
         return HttpResponse("fail", status=500, content_type="text/plain")
-    log.info("alipay notification %s via %s: %s", txn.get("event_id"), alias, outcome)
+    log.info("alipay notification %s via %s: %s", txn.event_id, alias, outcome)
     return HttpResponse("success", content_type="text/plain")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.urls import reverse
 
 from fanwen.lib.money import yuan_label
 from fanwen.library.models import Article
-from fanwen.orders.models import Plan
+from fanwen.orders.models import Order, Plan
+from fanwen.payments.backends import alias_for_channel
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ def paywall_config(article: Article) -> dict:
     """What the paywall script needs; the same for every reader, so the page stays cacheable."""
     return {
         "article": article.pk,
-        "alipay": bool(settings.PAYMENT_ALIPAY_BACKEND),
-        # With the sandbox on, a QR code for a sandbox payer page gets a link to it too.
-        "sandbox": bool(settings.FANWEN_SANDBOX),
+        # The providers with keys here (or the sandbox's stand-ins); neither: not set up.
+        "wechat": bool(alias_for_channel(Order.Channel.NATIVE)),
+        "alipay": bool(alias_for_channel(Order.Channel.ALIPAY_QR)),
         "text": reverse("paywall:clean-text", args=[article.pk]),
         "orders": reverse("payments:create-order"),
         "qr": reverse("paywall:qr"),

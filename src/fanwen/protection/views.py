@@ -12,7 +12,6 @@ import io
 import json
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 import segno
 from django.conf import settings
@@ -35,6 +34,7 @@ from fanwen.exports.docx import build_docx
 from fanwen.exports.fill import apply_fill, placeholder_groups
 from fanwen.exports.text import article_text, title_line_numbers
 from fanwen.library.models import Article
+from fanwen.payments.backends import is_payment_link
 from fanwen.protection.access import ReaderRight, reader_right, take_under_pass
 from fanwen.protection.fonts import clean_font_for, font_face_css
 from fanwen.protection.mark import embed_mark, encode_mark
@@ -240,18 +240,14 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "protection/payment_required.html", {"message": message}, status=403)
 
 
-QR_PREFIXES = ("weixin://", "https://qr.alipay.com/")
 QR_MAX_LENGTH = 512
-# The sandbox payer pages (WeChat's and Alipay's) stand in for the providers' QR links.
-SANDBOX_PAGES = ("/sandbox/pay/", "/sandbox/alipay/pay/")
 
 
 @require_GET
 def qr_svg(request: HttpRequest) -> HttpResponse:
     """The payment QR code as SVG, only for payment links (never a general QR service)."""
     data = request.GET.get("d", "")
-    sandbox_page = settings.FANWEN_SANDBOX and urlsplit(data).path.startswith(SANDBOX_PAGES)
-    if len(data) > QR_MAX_LENGTH or not (data.startswith(QR_PREFIXES) or sandbox_page):
+    if len(data) > QR_MAX_LENGTH or not is_payment_link(data):
         return HttpResponse("不是支付链接。", status=400, content_type="text/plain; charset=utf-8")
     out = io.BytesIO()
     segno.make(data, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False)

@@ -1,17 +1,18 @@
 """PAYMENT_BACKENDS: payment backends by alias, built on first use and cached (like STORAGES).
 
 PAYMENT_BACKENDS = {
-    "sandbox": {"BACKEND": "fanwen.payments.backends.sandbox.SandboxBackend", "OPTIONS": {}},
     "wechat": {"BACKEND": "fanwen.payments.backends.wechat.WeChatPayBackend", "OPTIONS": {...}},
+    "alipay": {"BACKEND": "fanwen.payments.backends.alipay.AlipayBackend", "OPTIONS": {...}},
 }
 
 from fanwen.payments.backends import get_backend
-backend = get_backend("sandbox")
+backend = get_backend("wechat")
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from fanwen.lib.backends import BackendHandler, InvalidBackendError
@@ -61,3 +62,14 @@ def backend_for_provider(provider: str) -> PaymentBackend | None:
         if str(options.get("provider") or getattr(backend_class, "provider", "")) == provider:
             return backends[alias]
     return None
+
+
+def is_payment_link(data: str) -> bool:
+    """Whether `data` is what a configured backend's QR codes carry (the QR view draws no other)."""
+    for alias in backends.configured:
+        try:
+            if backends[alias].is_qr_link(data):
+                return True
+        except (ImproperlyConfigured, InvalidBackendError):
+            continue
+    return False

@@ -26,7 +26,14 @@ from django.utils import timezone
 
 from fanwen.lib import money
 from fanwen.lib.money import fen_to_yuan
-from fanwen.payments.backends.base import PaymentBackend
+from fanwen.payments.backends.base import (
+    CLOSED,
+    PAID,
+    PENDING,
+    UNKNOWN,
+    PaymentBackend,
+    ProviderReport,
+)
 from fanwen.payments.errors import (
     BadSignature,
     GatewayError,
@@ -41,12 +48,12 @@ SUCCESS_CODE = "10000"
 # 20000: Alipay's "service unavailable"; 40004 with these sub-codes is a definite answer.
 RETRYABLE_CODES = {"20000", "ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR"}
 NOT_EXIST = "ACQ.TRADE_NOT_EXIST"
-PAID_STATUSES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
+# trade_status → ProviderReport.state (TRADE_CLOSED also ends a fully refunded trade).
 STATES = {
-    "TRADE_SUCCESS": "SUCCESS",
-    "TRADE_FINISHED": "SUCCESS",
-    "WAIT_BUYER_PAY": "NOTPAY",
-    "TRADE_CLOSED": "CLOSED",
+    "TRADE_SUCCESS": PAID,
+    "TRADE_FINISHED": PAID,
+    "WAIT_BUYER_PAY": PENDING,
+    "TRADE_CLOSED": CLOSED,
 }
 USER_MESSAGES = {
     "ACQ.TRADE_HAS_SUCCESS": "这笔订单已经支付过了。",
@@ -84,6 +91,7 @@ def parse_time(value: Any) -> dt.datetime | None:
 class AlipayBackend(PaymentBackend):
     provider = "alipay"
     channels = ("alipay_qr", "alipay_wap")
+    qr_prefixes = ("https://qr.alipay.com/",)
 
     def __init__(self, alias: str, options: dict[str, Any]) -> None:
         super().__init__(alias, options)
@@ -224,7 +232,7 @@ class AlipayBackend(PaymentBackend):
             raise GatewayError("alipay precreate: answer has no qr_code")
         return {"code_url": str(data["qr_code"])}
 
-    def query(self, out_trade_no: str) -> dict | None:
+    def query(self, out_trade_no: str) -> ProviderReport | None:
         data = self._call("query", self.client.api_alipay_trade_query, out_trade_no=out_trade_no)
         if data.get("code") != SUCCESS_CODE:
             # A precreated trade exists at Alipay only after the scan: unknown means unpaid.
@@ -232,7 +240,7 @@ class AlipayBackend(PaymentBackend):
                 return None
             raise self._refuse("query", data)
         # The answer is signed by Alipay for our app's request: its merchant and app are ours.
-        return self.normalize(data, mchid=self.mchid, appid=self.appid)
+        return self.report(data, mchid=self.mchid, appid=self.appid)
 
     def close(self, out_trade_no: str) -> None:
         data = self._call("close", self.client.api_alipay_trade_close, out_trade_no=out_trade_no)
@@ -265,7 +273,7 @@ class AlipayBackend(PaymentBackend):
 
     # --- notifications ---------------------------------------------------------------------
 
-    def parse_notification(self, headers: Any, body: Any) -> dict:
+    def parse_notification(self, headers: Any, body: Any) -> ProviderReport:
         """Verify an asynchronous notification (the form fields as a dict) and normalize it.
 
         `body` is request.POST.dict(); `headers` is unused (Alipay signs the fields only).
@@ -285,28 +293,36 @@ class AlipayBackend(PaymentBackend):
             raise BadSignature("RSA2 signature of the notification does not verify")
         if not data.get("out_trade_no"):
             raise MalformedNotification("notification has no out_trade_no")
-        txn = self.normalize(data, mchid=data.get("seller_id", ""), appid=data.get("app_id", ""))
-        txn["event_id"] = data.get("notify_id") or None
-        return txn
+        return self.report(
+            data,
+            mchid=data.get("seller_id", ""),
+            appid=data.get("app_id", ""),
+            event_id=data.get("notify_id") or None,
+        )
 
-    def normalize(self, data: dict, *, mchid: str, appid: str) -> dict:
-        """A query answer or notification in the shape settle wants (the same as WeChat's)."""
+    def report(
+        self, data: dict, *, mchid: str, appid: str, event_id: str | None = None
+    ) -> ProviderReport:
+        """A query answer or notification as a report (the same type as WeChat's)."""
         status = str(data.get("trade_status", ""))
-        return {
-            "out_trade_no": str(data.get("out_trade_no", "")),
-            "state": STATES.get(status, status),
-            "txn_id": str(data.get("trade_no", "")),
+        return ProviderReport(
+            out_trade_no=str(data.get("out_trade_no", "")),
+            state=STATES.get(status, UNKNOWN),
+            provider_state=status,
+            txn_id=str(data.get("trade_no", "")),
             # total_amount is the order's price; buyer_pay_amount can be lower with coupons.
-            "amount_fen": yuan_to_fen(data.get("total_amount", "")),
-            "currency": "CNY",
-            "mchid": str(mchid or ""),
-            "appid": str(appid or ""),
-            "paid_at": parse_time(data.get("gmt_payment") or data.get("send_pay_date")),
-            "payer_ref": str(
+            amount_fen=yuan_to_fen(data.get("total_amount", "")),
+            currency="CNY",
+            mchid=str(mchid or ""),
+            appid=str(appid or ""),
+            paid_at=parse_time(data.get("gmt_payment") or data.get("send_pay_date")),
+            payer_ref=str(
                 data.get("buyer_id")
                 or data.get("buyer_user_id")
                 or data.get("buyer_logon_id")
                 or ""
             ),
-            "raw": data,
-        }
+            event_id=event_id,
+            event_type=status,
+            raw=data,
+        )

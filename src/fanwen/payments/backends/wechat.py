@@ -35,7 +35,15 @@ from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.utils import aes_decrypt, load_public_key, rsa_verify
 
 from fanwen.lib import money
-from fanwen.payments.backends.base import PaymentBackend
+from fanwen.payments.backends.base import (
+    CLOSED,
+    PAID,
+    PENDING,
+    REFUNDED,
+    UNKNOWN,
+    PaymentBackend,
+    ProviderReport,
+)
 from fanwen.payments.errors import (
     BadSignature,
     GatewayError,
@@ -71,6 +79,16 @@ USER_MESSAGES = {
     "RULE_LIMIT": "支付受限，请换一种方式或联系客服。",
 }
 NOTIFICATION_HEADERS = ("timestamp", "nonce", "signature", "serial")
+# trade_state → ProviderReport.state.
+STATES = {
+    "SUCCESS": PAID,
+    "NOTPAY": PENDING,
+    "USERPAYING": PENDING,
+    "CLOSED": CLOSED,
+    "REVOKED": CLOSED,
+    "PAYERROR": CLOSED,
+    "REFUND": REFUNDED,
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,7 @@ class WeChatConfig:
 class WeChatPayBackend(PaymentBackend):
     provider = "wechat"
     channels = ("native", "h5", "jsapi")
+    qr_prefixes = ("weixin://",)
 
     def __init__(self, alias: str, options: dict[str, Any]) -> None:
         super().__init__(alias, options)
@@ -396,13 +415,13 @@ class WeChatPayBackend(PaymentBackend):
         # WeChat's limit is 127 characters.
         return text[:127]
 
-    def query(self, out_trade_no: str) -> dict | None:
+    def query(self, out_trade_no: str) -> ProviderReport | None:
         status, data = self._call("query", self.client.query, out_trade_no=out_trade_no)
         if "_status" in data:
             if data["code"] == "ORDER_NOT_EXIST" or data["_status"] == 404:
                 return None
             raise self._refuse("query", data)
-        return normalize_transaction(data)
+        return transaction_report(data)
 
     def close(self, out_trade_no: str) -> None:
         """Close the payment at WeChat so it can no longer be paid; a paid order raises."""
@@ -495,11 +514,11 @@ class WeChatPayBackend(PaymentBackend):
 
     # --- notifications ---------------------------------------------------------------------
 
-    def parse_notification(self, headers: Mapping[str, Any], body: bytes | str) -> dict:
-        """Verify a notification and decrypt its resource.
+    def parse_notification(self, headers: Mapping[str, Any], body: bytes | str) -> ProviderReport:
+        """Verify a notification, decrypt its resource and report what it says.
 
-        `headers` may be request.META or any mapping of HTTP header names. Returns the event
-        (id, event_type, create_time, summary...) with `resource` replaced by its plaintext.
+        `headers` may be request.META or any mapping of HTTP header names. The report's raw is
+        the event (id, event_type, create_time, summary) with `resource` as its plaintext.
         Cheap checks run first, so probes, replays and foreign serials never reach the crypto
         (and an unknown serial never makes the SDK fetch certificates).
         """
@@ -536,7 +555,7 @@ class WeChatPayBackend(PaymentBackend):
             raise MalformedNotification("body is not UTF-8") from None
         if not rsa_verify(timestamp, nonce, text, signature, self.platform_public_key):
             raise BadSignature(f"RSA-SHA256 signature does not verify (serial {serial})")
-        return self._decrypt_event(text)
+        return event_report(self._decrypt_event(text))
 
     def _decrypt_event(self, text: str) -> dict:
         try:
@@ -614,23 +633,72 @@ def parse_time(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
 
 
-def normalize_transaction(data: dict) -> dict:
-    """A query answer or a decrypted TRANSACTION.* resource in the shape settle wants."""
+def transaction_report(
+    data: dict, *, event_id: str | None = None, event_type: str = "", raw: dict | None = None
+) -> ProviderReport:
+    """A query answer or a decrypted TRANSACTION.* resource as a report."""
     amount = data.get("amount") or {}
     payer = data.get("payer") or {}
-    return {
-        "out_trade_no": str(data.get("out_trade_no", "")),
-        "state": str(data.get("trade_state", "")),
-        "txn_id": str(data.get("transaction_id", "")),
+    trade_state = str(data.get("trade_state", ""))
+    total = amount.get("total")
+    return ProviderReport(
+        out_trade_no=str(data.get("out_trade_no", "")),
+        state=STATES.get(trade_state, UNKNOWN),
+        provider_state=trade_state,
+        txn_id=str(data.get("transaction_id", "")),
         # amount.total is the order's price; payer_total can be lower when coupons paid part.
-        "amount_fen": amount.get("total"),
-        "currency": amount.get("currency", "CNY"),
-        "mchid": str(data.get("mchid", "")),
-        "appid": str(data.get("appid", "")),
-        "paid_at": parse_time(data.get("success_time")),
-        "payer_ref": str(payer.get("openid", "")),
-        "raw": data,
+        amount_fen=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        currency=str(amount.get("currency", "CNY")),
+        mchid=str(data.get("mchid", "")),
+        appid=str(data.get("appid", "")),
+        paid_at=parse_time(data.get("success_time")),
+        payer_ref=str(payer.get("openid", "")),
+        event_id=event_id,
+        event_type=event_type,
+        raw=raw if raw is not None else data,
+    )
+
+
+def event_report(event: dict) -> ProviderReport:
+    """A verified, decrypted notification event as a report: a payment's, a refund's, or other."""
+    resource = event["resource"]
+    event_type = event["event_type"]
+    raw = {key: event[key] for key in ("id", "event_type", "create_time", "summary")} | {
+        "resource": resource
     }
+    event_id = event["id"] or None
+    if event_type.startswith("TRANSACTION."):
+        return transaction_report(resource, event_id=event_id, event_type=event_type, raw=raw)
+    refund_status = str(resource.get("refund_status", ""))
+    return ProviderReport(
+        out_trade_no=str(resource.get("out_trade_no", "")),
+        state=REFUNDED if refund_status == "SUCCESS" else UNKNOWN,
+        provider_state=refund_status,
+        txn_id=str(resource.get("transaction_id", "")),
+        mchid=str(resource.get("mchid", "")),
+        event_id=event_id,
+        event_type=event_type,
+        out_refund_no=str(resource.get("out_refund_no", "")),
+        refund_status=refund_status,
+        raw=raw,
+    )
+
+
+def bill_report(row: dict) -> ProviderReport:
+    """A row of the trade bill (parse_trade_bill) as a report; the bill is fetched signed."""
+    return ProviderReport(
+        out_trade_no=row["out_trade_no"],
+        state=STATES.get(row["state"], UNKNOWN),
+        provider_state=row["state"],
+        txn_id=row["txn_id"],
+        amount_fen=row["amount_fen"],
+        currency=row["currency"] or "CNY",
+        mchid=row["mchid"],
+        appid=row["appid"],
+        paid_at=row["paid_at"],
+        payer_ref=row["payer_ref"],
+        raw=row["raw"],
+    )
 
 
 BILL_SUMMARY_FIRST_COLUMN = "总交易单数"

@@ -13,10 +13,10 @@ from django.utils import timezone
 from fanwen.orders.models import Order, Plan
 from fanwen.orders.tests.fixtures import make_order
 from fanwen.payments.backends import backends
-from fanwen.payments.backends.sandbox import SandboxBackend
 from fanwen.payments.backends.wechat import rfc3339
-from fanwen.payments.sandbox.keys import SandboxKeys, load_keys
-from fanwen.payments.sandbox.platform import as_meta, notification_body, platform_headers
+from fanwen.sandbox.backends import SandboxBackend
+from fanwen.sandbox.keys import SandboxKeys, load_keys
+from fanwen.sandbox.platform import as_meta, notification_body, platform_headers
 
 _txn_seq = itertools.count(1)
 
@@ -36,7 +36,7 @@ def sandbox_keys(tmp_path, settings) -> SandboxKeys:
     settings.FANWEN_SANDBOX_NOTIFY_DELAYS = [0, 0.2, 0.5]
     settings.PAYMENT_WECHAT_BACKEND = "sandbox"
     settings.PAYMENT_BACKENDS = {
-        "sandbox": {"BACKEND": "fanwen.payments.backends.sandbox.SandboxBackend", "OPTIONS": {}},
+        "sandbox": {"BACKEND": "fanwen.sandbox.backends.SandboxBackend", "OPTIONS": {}},
     }
     return load_keys()
 
@@ -52,7 +52,7 @@ def live_backend(sandbox_keys, live_server, settings) -> SandboxBackend:
     """The sandbox backend talking over real HTTP to the emulator in pytest-django's live server."""
     settings.PAYMENT_BACKENDS = {
         "sandbox": {
-            "BACKEND": "fanwen.payments.backends.sandbox.SandboxBackend",
+            "BACKEND": "fanwen.sandbox.backends.SandboxBackend",
             "OPTIONS": {
                 "gateway": live_server.url + "/sandbox/wechat",
                 "notify_url": live_server.url + NOTIFY_PATH,
@@ -70,7 +70,7 @@ def alipay_sandbox(sandbox_keys, live_server, settings):
     settings.PAYMENT_BACKENDS = {
         **settings.PAYMENT_BACKENDS,
         "alipay_sandbox": {
-            "BACKEND": "fanwen.payments.backends.sandbox.AlipaySandboxBackend",
+            "BACKEND": "fanwen.sandbox.backends.AlipaySandboxBackend",
             "OPTIONS": {"timeout": 10},
         },
     }

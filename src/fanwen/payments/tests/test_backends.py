@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from fanwen.payments.backends import InvalidBackendError, backends, get_backend
-from fanwen.payments.backends.sandbox import SandboxBackend
 from fanwen.payments.backends.wechat import WeChatPayBackend
+from fanwen.sandbox.backends import SandboxBackend
 
 
 def test_the_default_wechat_backend_is_the_sandbox(sandbox_keys):
@@ -27,7 +27,7 @@ def test_changing_the_settings_rebuilds_the_backend(sandbox_keys, settings):
     before = backends["sandbox"]
     settings.PAYMENT_BACKENDS = {
         "sandbox": {
-            "BACKEND": "fanwen.payments.backends.sandbox.SandboxBackend",
+            "BACKEND": "fanwen.sandbox.backends.SandboxBackend",
             "OPTIONS": {"timeout": (1, 2)},
         }
     }
@@ -94,7 +94,7 @@ def test_a_real_wechat_backend_answers_at_the_plain_notify_path(sandbox_keys, se
             "BACKEND": "fanwen.payments.backends.wechat.WeChatPayBackend",
             "OPTIONS": sandbox_keys.backend_options(),
         },
-        "sandbox": {"BACKEND": "fanwen.payments.backends.sandbox.SandboxBackend", "OPTIONS": {}},
+        "sandbox": {"BACKEND": "fanwen.sandbox.backends.SandboxBackend", "OPTIONS": {}},
     }
 
     assert backends["wechat"].config.notify_url == "https://fanwen.example.com/pay/notify/wechat/"

@@ -12,10 +12,10 @@ from django.utils import timezone
 from fanwen.orders.models import Entitlement, Order, PaymentEvent
 from fanwen.payments.backends.wechat import BEIJING, yuan_to_fen
 from fanwen.payments.errors import GatewayError
-from fanwen.payments.models import SandboxTransaction
 from fanwen.payments.settlement import settle_from_query
 from fanwen.payments.tests.fixtures import LIVE_DB
 from fanwen.payments.tests.test_jobs import opened, pay_at_wechat, run
+from fanwen.sandbox.models import SandboxTransaction
 
 pytestmark = LIVE_DB
 

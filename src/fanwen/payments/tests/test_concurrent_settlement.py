@@ -17,10 +17,10 @@ from django.db import connection, connections
 
 from fanwen.orders.models import Entitlement, Order, PaymentEvent
 from fanwen.orders.signals import order_paid
-from fanwen.payments.models import SandboxNotification, SandboxTransaction
-from fanwen.payments.sandbox.actions import do_confirm_sandbox_payment
-from fanwen.payments.sandbox.platform import platform_headers
 from fanwen.payments.tests.fixtures import LIVE_DB, NOTIFY_PATH
+from fanwen.sandbox.actions import do_confirm_sandbox_payment
+from fanwen.sandbox.models import SandboxNotification, SandboxTransaction
+from fanwen.sandbox.platform import platform_headers
 
 NOTIFIERS = 50
 CSRF = "fanwenTestCsrfSecret0123456789ab"  # 32 letters/digits: a valid unmasked secret

@@ -12,15 +12,16 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from fanwen.ops.management.commands import worker
 from fanwen.orders.actions import do_close_order
-from fanwen.orders.management.commands import worker
 from fanwen.orders.models import Entitlement, Order
 from fanwen.payments import jobs
 from fanwen.payments.backends.wechat import BEIJING
 from fanwen.payments.errors import GatewayError
-from fanwen.payments.models import JobRun, SandboxTransaction
+from fanwen.payments.models import JobRun
 from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
 from fanwen.payments.tests.test_jobs import opened, pay_at_wechat, run
+from fanwen.sandbox.models import SandboxTransaction
 
 
 @pytest.fixture(autouse=True)

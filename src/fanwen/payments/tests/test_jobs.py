@@ -9,15 +9,16 @@ import threading
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
+from fanwen.ops.management.commands.worker import Command as WorkerCommand
 from fanwen.orders.actions import do_close_order, do_refund
-from fanwen.orders.management.commands.worker import Command as WorkerCommand
 from fanwen.orders.models import Entitlement, Order, PaymentEvent
-from fanwen.payments.models import SandboxTransaction
-from fanwen.payments.sandbox.actions import do_confirm_sandbox_payment
-from fanwen.payments.settlement import settle_from_query
+from fanwen.payments.settlement import settle_from_query, settle_report
 from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
+from fanwen.sandbox.actions import do_confirm_sandbox_payment
+from fanwen.sandbox.models import SandboxTransaction
 
 pytestmark = LIVE_DB
 
@@ -62,6 +63,41 @@ def test_reconcile_settles_a_payment_whose_notification_never_arrived(
     assert order.status == Order.Status.PAID
     assert Entitlement.objects.filter(order=order).count() == 1
     assert PaymentEvent.objects.get(order=order, outcome="settled").kind == "query"
+
+
+def test_reconcile_holds_no_lock_while_the_provider_answers(
+    live_backend, xiaoming, article, sandbox_keys, monkeypatch
+):
+    """While the provider is asked, a notification settling the same order goes straight through."""
+    order = opened(live_backend, xiaoming, article, sandbox_keys)
+    pay_at_wechat(order)
+    backend_class = type(live_backend)
+    real_query = backend_class.query
+    seen: dict[str, object] = {}
+
+    def notification_meanwhile() -> None:
+        try:
+            report = real_query(live_backend, order.out_trade_no)
+            seen["other"] = settle_report(live_backend, report, order.out_trade_no).outcome
+        finally:
+            connection.close()
+
+    def slow_query(self, out_trade_no):
+        seen["in_transaction"] = connection.in_atomic_block
+        # Another process settles the order now: a row (or SQLite) lock held here would stall it.
+        other = threading.Thread(target=notification_meanwhile)
+        other.start()
+        other.join(timeout=10)
+        seen["other_finished"] = not other.is_alive()
+        return real_query(self, out_trade_no)
+
+    monkeypatch.setattr(backend_class, "query", slow_query)
+    output = run("reconcile_payments")
+
+    assert seen == {"in_transaction": False, "other": "settled", "other_finished": True}
+    # The reconcile settles after it, finds the order paid and changes nothing.
+    assert "already_settled 1" in output
+    assert Entitlement.objects.filter(order=order).count() == 1
 
 
 def test_reconcile_leaves_young_and_unpaid_orders_alone(

@@ -9,8 +9,6 @@ import time
 import pytest
 
 from fanwen.orders.models import Entitlement, Order, PaymentEvent
-from fanwen.payments.sandbox.keys import generate_keys, load_keys
-from fanwen.payments.sandbox.platform import as_meta, notification_body, platform_headers
 from fanwen.payments.tests.fixtures import (
     event_id_of,
     paid_resource,
@@ -19,6 +17,8 @@ from fanwen.payments.tests.fixtures import (
     sandbox_order,
     signed_notification,
 )
+from fanwen.sandbox.keys import generate_keys, load_keys
+from fanwen.sandbox.platform import as_meta, notification_body, platform_headers
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from fanwen.orders.models import Entitlement, Order, PaymentEvent
-from fanwen.payments.models import SandboxTransaction
-from fanwen.payments.sandbox.actions import do_confirm_sandbox_payment
 from fanwen.payments.tests.fixtures import LIVE_DB
+from fanwen.sandbox.actions import do_confirm_sandbox_payment
+from fanwen.sandbox.models import SandboxTransaction
 
 CSRF = "fanwenTestCsrfSecret0123456789ab"  # 32 letters/digits: a valid unmasked secret
 WECHAT_UA = "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 MicroMessenger/8.0.50"

@@ -12,12 +12,13 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from django.utils import timezone
 
 from fanwen.orders.models import Order
-from fanwen.payments.backends.sandbox import SandboxBackend
+from fanwen.payments.backends.base import PAID, ProviderReport
 from fanwen.payments.errors import GatewayError, UnableToTakePayment
-from fanwen.payments.models import SandboxTransaction
-from fanwen.payments.sandbox.actions import do_confirm_sandbox_payment
-from fanwen.payments.sandbox.keys import generate_keys, load_keys
 from fanwen.payments.tests.fixtures import LIVE_DB, sandbox_order
+from fanwen.sandbox.actions import do_confirm_sandbox_payment
+from fanwen.sandbox.backends import SandboxBackend
+from fanwen.sandbox.keys import generate_keys, load_keys
+from fanwen.sandbox.models import SandboxTransaction
 
 pytestmark = LIVE_DB
 
@@ -156,7 +157,7 @@ def test_an_expired_order_is_not_sent_to_wechat(live_backend, order):
 def test_query_says_notpay_before_payment_and_none_for_an_unknown_number(live_backend, order):
     live_backend.create(order, "native", "203.0.113.7")
 
-    assert live_backend.query(order.out_trade_no)["state"] == "NOTPAY"
+    assert live_backend.query(order.out_trade_no).provider_state == "NOTPAY"
     assert live_backend.query("20990101NEVERSENT00000000000") is None
 
 
@@ -170,13 +171,14 @@ def test_query_returns_success_with_the_normalized_payment_after_the_buyer_pays(
 
     result = live_backend.query(order.out_trade_no)
 
-    assert result["state"] == "SUCCESS"
-    assert result["txn_id"] == txn.transaction_id
-    assert result["amount_fen"] == order.amount_fen
-    assert result["currency"] == "CNY"
-    assert (result["mchid"], result["appid"]) == (sandbox_keys.mchid, sandbox_keys.appid)
-    assert result["payer_ref"] == txn.payer_openid
-    assert abs(result["paid_at"] - txn.success_time) < dt.timedelta(seconds=1)
+    assert isinstance(result, ProviderReport)
+    assert (result.state, result.provider_state) == (PAID, "SUCCESS")
+    assert result.txn_id == txn.transaction_id
+    assert result.amount_fen == order.amount_fen
+    assert result.currency == "CNY"
+    assert (result.mchid, result.appid) == (sandbox_keys.mchid, sandbox_keys.appid)
+    assert result.payer_ref == txn.payer_openid
+    assert abs(result.paid_at - txn.success_time) < dt.timedelta(seconds=1)
 
 
 def test_close_ends_the_payment_so_the_payer_page_can_no_longer_pay(live_backend, order, client):
@@ -184,7 +186,7 @@ def test_close_ends_the_payment_so_the_payer_page_can_no_longer_pay(live_backend
 
     live_backend.close(order.out_trade_no)
 
-    assert live_backend.query(order.out_trade_no)["state"] == "CLOSED"
+    assert live_backend.query(order.out_trade_no).provider_state == "CLOSED"
     page = requests.get(answer["code_url"], timeout=10)
     assert "订单已关闭" in page.text and ">确认支付</button>" not in page.text
     token = SandboxTransaction.objects.get(out_trade_no=order.out_trade_no).token
@@ -219,7 +221,7 @@ def test_refund_of_a_paid_order_succeeds_once_under_its_out_refund_no(live_backe
     assert first["out_refund_no"] == "R" + order.out_trade_no
     assert first["amount_fen"] == order.amount_fen
     assert again["refund_id"] == first["refund_id"]
-    assert live_backend.query(order.out_trade_no)["state"] == "REFUND"
+    assert live_backend.query(order.out_trade_no).provider_state == "REFUND"
     assert live_backend.query_refund(first["out_refund_no"])["status"] == "SUCCESS"
 
 

@@ -19,10 +19,10 @@ from fanwen.accounts.models import Visitor, WeChatIdentity
 from fanwen.orders.models import Entitlement, Order
 from fanwen.payments import oauth
 from fanwen.payments.errors import UnableToTakePayment
-from fanwen.payments.models import SandboxNotification, SandboxTransaction
-from fanwen.payments.sandbox.notify import deliver_notification
 from fanwen.payments.tests.fixtures import LIVE_DB
-from fanwen.payments.tests.test_sandbox_flow import press
+from fanwen.sandbox.models import SandboxNotification, SandboxTransaction
+from fanwen.sandbox.notify import deliver_notification
+from fanwen.sandbox.tests.test_sandbox_flow import press
 
 WECHAT_UA = "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 MicroMessenger/8.0.50"
 CALLBACK = "/pay/wechat/oauth/callback/"
@@ -121,8 +121,8 @@ def test_a_buyer_inside_wechat_authorizes_pays_by_jsapi_and_gets_the_article(
     assert txn.trade_type == "JSAPI" and txn.payer_openid == openid
 
     # Outside WeChat there is no WeixinJSBridge: the sandbox payer page takes the payment.
-    assert body["sandbox_pay_url"].startswith(live_server.url + "/sandbox/jsapi/")
-    paid = press(session, body["sandbox_pay_url"], "确认支付")
+    assert body["pay_page_url"].startswith(live_server.url + "/sandbox/jsapi/")
+    paid = press(session, body["pay_page_url"], "确认支付")
     assert "支付成功（沙箱）" in paid.text
     assert deliver_notification(SandboxNotification.objects.get(transaction=txn)) == 204
 

@@ -44,6 +44,15 @@ class Command(BaseCommand):
                 f"Admin http://{host}/admin/ username {EDITOR_USERNAME} password {password}"
             )
         )
+        if settings.FANWEN_SANDBOX:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"支付沙箱已开启 payment sandbox ON: {settings.FANWEN_SANDBOX_ORIGIN}/sandbox/ "
+                    "(模拟微信支付、支付宝，一键付款 / emulated WeChat Pay and Alipay)"
+                )
+            )
+        else:
+            self.stdout.write("支付沙箱未开启 payment sandbox off (FANWEN_SANDBOX=0)")
         if no_serve:
             return
         self.start_font_builds()

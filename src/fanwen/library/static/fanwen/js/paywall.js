@@ -199,8 +199,10 @@
   }
 
   function channel() {
-    var alipay = cfg.alipay && !inWeChat && modal.querySelector('input[name="pw-channel"]:checked');
-    if (alipay && alipay.value === "alipay") return mobile ? "alipay_wap" : "alipay_qr";
+    var picked = modal.querySelector('input[name="pw-channel"]:checked');
+    // Alipay when picked, or when it is the only provider here (the server says so if neither is).
+    var alipay = cfg.alipay && !inWeChat && (!cfg.wechat || (picked && picked.value === "alipay"));
+    if (alipay) return mobile ? "alipay_wap" : "alipay_qr";
     if (inWeChat) return "jsapi";
     return mobile ? "h5" : "native";
   }
@@ -233,8 +235,8 @@
         img.height = 200;
         img.src = cfg.qr + "?d=" + encodeURIComponent(r.body.code_url);
         $("pw-qr").replaceChildren(img);
-        // A sandbox QR code opens the sandbox payer page, which a link opens too.
-        var sandbox = cfg.sandbox && /^https?:\/\/[^\/]+\/sandbox\//.test(r.body.code_url);
+        // A QR code that is a web page (the sandbox's payer page) gets a link to it too.
+        var sandbox = !!r.body.pay_page;
         $("pw-scan").textContent = sandbox
           ? "沙箱：用手机扫码或点下面的链接付款，付款后自动解锁"
           : (channel().indexOf("alipay") === 0 ? "请用支付宝扫一扫，付款后自动解锁" : "请用微信扫一扫，付款后自动解锁");
@@ -256,11 +258,11 @@
     var params = order.jsapi;
     if (window.WeixinJSBridge && params.paySign) {
       window.WeixinJSBridge.invoke("getBrandWCPayRequest", params, function () { poll(); });
-    } else if (params.sandbox_pay_url || order.sandbox_pay_url) {
+    } else if (order.pay_page_url) {
       openModal("pay");
       $("pw-qr").replaceChildren();
       show($("pw-sandbox"), true);
-      $("pw-sandbox-link").href = params.sandbox_pay_url || order.sandbox_pay_url;
+      $("pw-sandbox-link").href = order.pay_page_url;
       poll();
     }
   }
@@ -408,7 +410,7 @@
     if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
     else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
   });
-  if (cfg.alipay && !inWeChat) show($("pw-channels"), true);
+  if (cfg.alipay && cfg.wechat && !inWeChat) show($("pw-channels"), true);
 
   refresh().then(function (r) {
     // Back from an H5 or Alipay page: carry on waiting for that order.
