@@ -319,7 +319,9 @@ FANWEN_SEARCH_IP_RATE_LIMIT = env_int("FANWEN_SEARCH_IP_RATE_LIMIT", 120)
 FANWEN_TRUSTED_PROXIES = env_list("FANWEN_TRUSTED_PROXIES", [])
 # Where rate-limit counters live: "cache" (Redis when REDIS_URL is set, else per process:
 # the single-process demo) or "database" (shared by all workers without Redis).
-FANWEN_RATE_STORE = env("FANWEN_RATE_STORE", "database" if PRODUCTION and not REDIS_URL else "cache")
+FANWEN_RATE_STORE = env(
+    "FANWEN_RATE_STORE", "database" if PRODUCTION and not REDIS_URL else "cache"
+)
 
 
 def _check_limit_settings() -> None:

@@ -184,7 +184,7 @@ def test_an_account_counts_the_same_however_it_is_typed(db):
 
 
 def test_the_window_ends_and_login_works_again(door, monkeypatch):
-    for n in range(LOGIN_LIMIT):
+    for _ in range(LOGIN_LIMIT):
         attempt(door, "guess", ATTACKER)
     assert_locked(attempt(door, PASSWORD, ATTACKER))
 
@@ -230,7 +230,7 @@ def test_a_failed_login_is_logged_with_the_ip_and_a_masked_account(caplog):
 
 def test_a_limited_login_is_logged(door, caplog):
     caplog.set_level(logging.WARNING, logger="fanwen.accounts")
-    for n in range(LOGIN_LIMIT + 1):
+    for _ in range(LOGIN_LIMIT + 1):
         attempt(door, "guess", ATTACKER)
 
     limited = [r.getMessage() for r in caplog.records if "rate limited" in r.getMessage()]
