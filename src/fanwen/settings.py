@@ -317,6 +317,13 @@ FANWEN_SEARCH_IP_RATE_LIMIT = env_int("FANWEN_SEARCH_IP_RATE_LIMIT", 120)
 # Proxies whose X-Forwarded-For / X-Real-IP name the client (IPs or CIDRs, comma separated):
 # the nginx in front, e.g. 127.0.0.1. Empty: REMOTE_ADDR is the client, headers are ignored.
 FANWEN_TRUSTED_PROXIES = env_list("FANWEN_TRUSTED_PROXIES", [])
+# Failed password checks (/account/login/ and /admin/login/) per window: per account from one
+# IP, per IP over all accounts, per account from all IPs (a browser the account used before
+# is not held by the last, so strangers cannot lock the owner out).
+FANWEN_LOGIN_WINDOW = env_int("FANWEN_LOGIN_WINDOW", 900)
+FANWEN_LOGIN_LIMIT = env_int("FANWEN_LOGIN_LIMIT", 10)
+FANWEN_LOGIN_IP_LIMIT = env_int("FANWEN_LOGIN_IP_LIMIT", 30)
+FANWEN_LOGIN_ACCOUNT_LIMIT = env_int("FANWEN_LOGIN_ACCOUNT_LIMIT", 30)
 # Where rate-limit counters live: "cache" (Redis when REDIS_URL is set, else per process:
 # the single-process demo) or "database" (shared by all workers without Redis).
 FANWEN_RATE_STORE = env(

@@ -1,9 +1,10 @@
 """Password guessing limits shared by /account/login/ and /admin/login/: only failures count.
 
-Three counters per fixed window, all of failed password checks:
-- an account from one IP (LOGIN_LIMIT): one address guessing one password;
-- one IP over all accounts (LOGIN_IP_LIMIT): one address walking a list of accounts;
-- an account from all IPs (LOGIN_ACCOUNT_LIMIT, higher): guessing spread over many addresses.
+Three counters per fixed window (FANWEN_LOGIN_WINDOW), all of failed password checks:
+- an account from one IP (FANWEN_LOGIN_LIMIT): one address guessing one password;
+- one IP over all accounts (FANWEN_LOGIN_IP_LIMIT): one address walking a list of accounts;
+- an account from all IPs (FANWEN_LOGIN_ACCOUNT_LIMIT, higher): guessing spread over many
+  addresses.
 The last is the one a stranger could use to lock the owner out, so it does not hold a browser
 the account has logged in from before (its visitor cookie belongs to the account): the owner
 gets in from home while the guessing goes on elsewhere.
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_login_failed
@@ -37,10 +39,6 @@ from fanwen.lib.clientip import client_ip
 log = logging.getLogger("fanwen.accounts")
 
 SCOPE = "login"
-LOGIN_LIMIT = 10
-LOGIN_IP_LIMIT = 30
-LOGIN_ACCOUNT_LIMIT = 30
-LOGIN_WINDOW_SECONDS = 900
 _FAILED = "_fanwen_login_failed"
 
 View = Callable[..., HttpResponse]
@@ -69,11 +67,14 @@ def masked_identifier(identifier: str) -> str:
 def _counters(request: HttpRequest, identifier: str) -> list[tuple[str, int]]:
     """(counter name, limit) for this attempt; the account one last."""
     ip = ratelimit.ip_key(client_ip(request))
-    counters = [(ip, LOGIN_IP_LIMIT)]
+    counters = [(ip, settings.FANWEN_LOGIN_IP_LIMIT)]
     if identifier:
         # Hashed: user input never becomes a counter name as it is.
         account = "id:" + hashlib.sha256(identifier.encode()).hexdigest()[:32]
-        counters += [(f"pair:{account}:{ip}", LOGIN_LIMIT), (account, LOGIN_ACCOUNT_LIMIT)]
+        counters += [
+            (f"pair:{account}:{ip}", settings.FANWEN_LOGIN_LIMIT),
+            (account, settings.FANWEN_LOGIN_ACCOUNT_LIMIT),
+        ]
     return counters
 
 
@@ -99,7 +100,7 @@ def _over(counts: list[int], counters: list[tuple[str, int]], request, identifie
 def _reserve(request: HttpRequest, identifier: str) -> tuple[list[str], int | None]:
     """Count this attempt; (the counters to hand back on success, seconds to wait if locked)."""
     counters = _counters(request, identifier)
-    window = LOGIN_WINDOW_SECONDS
+    window = settings.FANWEN_LOGIN_WINDOW
     # A locked attempt adds nothing: hammering a locked account does not lengthen anything.
     if _over(
         [ratelimit.count(SCOPE, n, window=window) for n, _ in counters],
@@ -118,7 +119,7 @@ def _reserve(request: HttpRequest, identifier: str) -> tuple[list[str], int | No
 
 def _release(names: list[str]) -> None:
     for name in names:
-        ratelimit.decr(SCOPE, name, window=LOGIN_WINDOW_SECONDS)
+        ratelimit.decr(SCOPE, name, window=settings.FANWEN_LOGIN_WINDOW)
 
 
 def limited_login(view: View, limited_page: Callable[[HttpRequest, str], HttpResponse]) -> View:

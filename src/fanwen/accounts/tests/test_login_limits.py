@@ -18,8 +18,6 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import Client
 
-from fanwen.accounts import loginlimits
-from fanwen.accounts.loginlimits import LOGIN_ACCOUNT_LIMIT, LOGIN_IP_LIMIT, LOGIN_LIMIT
 from fanwen.accounts.models import Visitor
 from fanwen.accounts.visitors import set_visitor_cookie
 from fanwen.lib import ratelimit
@@ -28,6 +26,11 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"
 ATTACKER = "203.0.113.66"
+# The defaults of settings.py, which the tests below are about.
+WINDOW = 900
+LOGIN_LIMIT = 10
+LOGIN_IP_LIMIT = 30
+LOGIN_ACCOUNT_LIMIT = 30
 OWNER_IP = "198.51.100.10"
 
 
@@ -58,9 +61,13 @@ def fresh_counters():
 
 
 @pytest.fixture(autouse=True)
-def fast_hashing(settings):
+def login_settings(settings):
     # Dozens of attempts per test: the production hasher's deliberate slowness is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.FANWEN_LOGIN_WINDOW = WINDOW
+    settings.FANWEN_LOGIN_LIMIT = LOGIN_LIMIT
+    settings.FANWEN_LOGIN_IP_LIMIT = LOGIN_IP_LIMIT
+    settings.FANWEN_LOGIN_ACCOUNT_LIMIT = LOGIN_ACCOUNT_LIMIT
 
 
 @pytest.fixture
@@ -107,7 +114,7 @@ def test_n_wrong_passwords_then_the_right_one_is_refused_without_a_check(door, p
 
 def test_the_lockout_says_when_to_try_again(door, monkeypatch):
     # Five minutes before this window ends.
-    now = (time.time() // loginlimits.LOGIN_WINDOW_SECONDS + 1) * loginlimits.LOGIN_WINDOW_SECONDS
+    now = (time.time() // WINDOW + 1) * WINDOW
     monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: now - 300))
     for n in range(LOGIN_LIMIT):
         attempt(door, f"guess {n}", ATTACKER)
@@ -188,7 +195,7 @@ def test_the_window_ends_and_login_works_again(door, monkeypatch):
         attempt(door, "guess", ATTACKER)
     assert_locked(attempt(door, PASSWORD, ATTACKER))
 
-    later = time.time() + loginlimits.LOGIN_WINDOW_SECONDS
+    later = time.time() + WINDOW
     monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: later))
 
     assert logged_in(attempt(door, PASSWORD, ATTACKER), door)
