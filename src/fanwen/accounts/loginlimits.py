@@ -88,7 +88,8 @@ def _known_browser(request: HttpRequest, identifier: str) -> bool:
 
 
 def _over(counts: list[int], counters: list[tuple[str, int]], request, identifier) -> bool:
-    over = [n >= limit for n, (_, limit) in zip(counts, counters, strict=True)]
+    # A limit of 0 is off, as for the other limits.
+    over = [0 < limit <= n for n, (_, limit) in zip(counts, counters, strict=True)]
     if not any(over):
         return False
     # Only the account-wide counter is over: the owner's own browser still gets in.

@@ -242,3 +242,13 @@ def test_a_limited_login_is_logged(door, caplog):
 
     limited = [r.getMessage() for r in caplog.records if "rate limited" in r.getMessage()]
     assert len(limited) == 1 and door.url in limited[0] and ATTACKER in limited[0]
+
+
+def test_a_limit_of_zero_is_off(door, settings):
+    settings.FANWEN_LOGIN_LIMIT = 0
+    settings.FANWEN_LOGIN_IP_LIMIT = 0
+    settings.FANWEN_LOGIN_ACCOUNT_LIMIT = 0
+    for n in range(LOGIN_LIMIT * 2):
+        assert attempt(door, f"guess {n}", ATTACKER).status_code == 200
+
+    assert logged_in(attempt(door, PASSWORD, ATTACKER), door)
