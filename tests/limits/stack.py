@@ -272,7 +272,8 @@ http {{
             start_new_session=True,
         )
 
-    def _wait(self, port: int, timeout: float = 60) -> None:
+    def _wait(self, port: int, timeout: float = 240) -> None:
+        # Generous: four workers importing Django on a busy two-core machine.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for proc in (self.gunicorn, self.nginx):
@@ -284,7 +285,8 @@ http {{
             except OSError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"127.0.0.1:{port} did not answer within {timeout:.0f} s")
+        log = (self.root / "gunicorn.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"127.0.0.1:{port} did not answer within {timeout:.0f} s\n{log}")
 
     def via_nginx(self, source: str) -> Client:
         return Client(self.nginx_port, source)
