@@ -349,6 +349,7 @@ def _check_limit_settings() -> None:
 
 
 _check_limit_settings()
+
 # A pass's fair use: distinct articles copied or downloaded per day.
 FANWEN_PASS_DAILY_CAP = env_int("FANWEN_PASS_DAILY_CAP", 100)
 # Signed download links live this long.
