@@ -15,17 +15,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-# Debian's Chromium for the browser tests, CJK fonts so pages render in Chinese, and
-# LibreOffice Writer + poppler-utils for the tests that render the DOCX and compare pixels.
+# Debian's Chromium for the browser tests, CJK fonts so pages render in Chinese,
+# LibreOffice Writer + poppler-utils for the tests that render the DOCX and compare pixels,
+# and nginx for the limits tests behind a proxy (tests/limits, bench/limits.py).
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
-		|| ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+		|| ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
+		|| ! command -v nginx >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
 			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-				libreoffice-writer-nogui poppler-utils >/dev/null; \
+				libreoffice-writer-nogui poppler-utils nginx >/dev/null; \
 		else \
-			echo "warning: install Debian's chromium, fonts-noto-cjk, libreoffice-writer-nogui and poppler-utils to run the browser and render tests"; \
+			echo "warning: install Debian's chromium, fonts-noto-cjk, libreoffice-writer-nogui, poppler-utils and nginx to run the browser, render and proxy tests"; \
 		fi; \
 	fi
 

@@ -153,7 +153,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "fanwen",
+            # Several sites (or test runs) can share one Redis under different prefixes.
+            "KEY_PREFIX": env("FANWEN_CACHE_PREFIX", "fanwen"),
         }
     }
 else:
@@ -343,6 +344,42 @@ FANWEN_PAGE_IP_RATE_LIMIT = env_int("FANWEN_PAGE_IP_RATE_LIMIT", 240)
 # a reader refines a query a few times, a phrase walker asks hundreds.
 FANWEN_SEARCH_RATE_LIMIT = env_int("FANWEN_SEARCH_RATE_LIMIT", 20)
 FANWEN_SEARCH_IP_RATE_LIMIT = env_int("FANWEN_SEARCH_IP_RATE_LIMIT", 120)
+# Proxies whose X-Forwarded-For / X-Real-IP name the client (IPs or CIDRs, comma separated):
+# the nginx in front, e.g. 127.0.0.1. Empty: REMOTE_ADDR is the client, headers are ignored.
+FANWEN_TRUSTED_PROXIES = env_list("FANWEN_TRUSTED_PROXIES", [])
+# Failed password checks (/account/login/ and /admin/login/) per window: per account from one
+# IP, per IP over all accounts, per account from all IPs (a browser the account used before
+# is not held by the last, so strangers cannot lock the owner out).
+FANWEN_LOGIN_WINDOW = env_int("FANWEN_LOGIN_WINDOW", 900)
+FANWEN_LOGIN_LIMIT = env_int("FANWEN_LOGIN_LIMIT", 10)
+FANWEN_LOGIN_IP_LIMIT = env_int("FANWEN_LOGIN_IP_LIMIT", 30)
+FANWEN_LOGIN_ACCOUNT_LIMIT = env_int("FANWEN_LOGIN_ACCOUNT_LIMIT", 30)
+# Where rate-limit counters live: "cache" (Redis when REDIS_URL is set, else per process:
+# the single-process demo) or "database" (shared by all workers without Redis).
+FANWEN_RATE_STORE = env(
+    "FANWEN_RATE_STORE", "database" if PRODUCTION and not REDIS_URL else "cache"
+)
+
+
+def _check_limit_settings() -> None:
+    # Imported here so the limit settings stay one block of this file.
+    import ipaddress
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    for proxy in FANWEN_TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"FANWEN_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+            ) from None
+    if FANWEN_RATE_STORE not in {"cache", "database"}:
+        raise ImproperlyConfigured("FANWEN_RATE_STORE must be cache or database")
+
+
+_check_limit_settings()
+
 # A pass's fair use: distinct articles copied or downloaded per day.
 FANWEN_PASS_DAILY_CAP = env_int("FANWEN_PASS_DAILY_CAP", 100)
 # Signed download links live this long.

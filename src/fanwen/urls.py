@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from fanwen.accounts.loginlimits import admin_login
 from fanwen.library.sitemaps import SITEMAPS
 from fanwen.library.views import robots_txt
 from fanwen.payments.api import article_access
@@ -13,6 +14,8 @@ admin.site.site_header = "范文网管理后台"
 admin.site.site_title = "范文网管理"
 
 urlpatterns = [
+    # Before the admin's own route: the same password-guessing limits as /account/login/.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("robots.txt", robots_txt, name="robots"),
     # Browsers ask for /favicon.ico on their own; answering it keeps them off the 404 page.

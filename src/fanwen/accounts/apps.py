@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "访客与账户"
 
     def ready(self) -> None:
-        from fanwen.accounts import signals  # noqa: F401  (merges the visitor on login)
+        from fanwen.accounts import loginlimits, signals  # noqa: F401  (connect receivers)

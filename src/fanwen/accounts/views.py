@@ -20,10 +20,12 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from fanwen.accounts.forms import LoginForm, RestoreForm, SignupForm, normalize_identifier
+from fanwen.accounts.loginlimits import limited_login, masked_identifier
 from fanwen.accounts.models import Visitor
 from fanwen.accounts.visitors import current_visitor, get_or_create_visitor, set_visitor_cookie
+from fanwen.lib.clientip import client_ip
 from fanwen.lib.money import fen_to_yuan
-from fanwen.lib.ratelimit import allowed, client_ip, hit
+from fanwen.lib.ratelimit import allowed, hit, ip_key
 from fanwen.orders.actions import do_restore
 from fanwen.orders.errors import OrderNotPaid, UnknownOrder
 from fanwen.orders.models import Entitlement, Order
@@ -38,14 +40,6 @@ RATE_LIMITED_MESSAGE = (
     f"尝试次数过多：每 {RESTORE_WINDOW_SECONDS // 60} 分钟最多恢复 {RESTORE_LIMIT} 次，"
     "请稍后再试，或联系客服。"
 )
-# Password guessing: attempts per account (email or phone) and per IP, in fixed windows. The IP
-# limit is higher, since a school or an office shares one address.
-LOGIN_LIMIT = 10
-LOGIN_IP_LIMIT = 30
-LOGIN_WINDOW_SECONDS = 900
-LOGIN_LIMITED_MESSAGE = (
-    f"登录尝试次数过多，请 {LOGIN_WINDOW_SECONDS // 60} 分钟后再试。忘记密码请联系客服。"
-)
 SIGNUP_LIMIT = 5
 SIGNUP_IP_LIMIT = 10
 SIGNUP_WINDOW_SECONDS = 3600
@@ -58,20 +52,12 @@ def _over_limit(
     request: HttpRequest, scope: str, identifier: str, *, limit: int, ip_limit: int, window: int
 ) -> bool:
     """Count this attempt for the IP and the account identifier; True when either is over its limit."""
-    checks = [hit(scope, "ip:" + client_ip(request), limit=ip_limit, window=window)]
+    checks = [hit(scope, ip_key(client_ip(request)), limit=ip_limit, window=window)]
     if identifier:
         # Hashed: user input never becomes a cache key as it is.
         digest = hashlib.sha256(identifier.encode()).hexdigest()[:32]
         checks.append(hit(scope, "id:" + digest, limit=limit, window=window))
     return not all(checks)
-
-
-def _masked_identifier(identifier: str) -> str:
-    # Enough to match a complaint, not a list of our users' addresses in the log.
-    name, at, domain = identifier.partition("@")
-    if at:
-        return f"{name[:2]}***@{domain}"
-    return f"{identifier[:3]}****{identifier[-4:]}" if len(identifier) > 7 else "***"
 
 
 def _limited_response(response: HttpResponse, window: int) -> HttpResponse:
@@ -123,31 +109,12 @@ class LoginView(auth_views.LoginView):
         context.pop("site_name", None)
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Counted before the form is read, so a limited attempt never reaches the password check.
-        identifier = normalize_identifier(request.POST.get("username", ""))[:150]
-        limits = {
-            "limit": LOGIN_LIMIT,
-            "ip_limit": LOGIN_IP_LIMIT,
-            "window": LOGIN_WINDOW_SECONDS,
-        }
-        if _over_limit(request, "login", identifier, **limits):
-            log.warning(
-                "login from %s as %r refused: rate limited",
-                client_ip(request),
-                _masked_identifier(identifier),
-            )
-            form = self.get_form_class()(request, initial={"username": identifier})
-            context = self.get_context_data(form=form, limited_message=LOGIN_LIMITED_MESSAGE)
-            return _limited_response(self.render_to_response(context), LOGIN_WINDOW_SECONDS)
-        return super().post(request, *args, **kwargs)
-
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         identifier = normalize_identifier(form.data.get("username", ""))
         log.warning(
             "login failed from %s as %r: %s",
             client_ip(self.request),
-            _masked_identifier(identifier),
+            masked_identifier(identifier),
             "; ".join(str(error) for error in form.non_field_errors()) or "incomplete form",
         )
         return super().form_invalid(form)
@@ -158,6 +125,19 @@ class LoginView(auth_views.LoginView):
         _keep_browser_apart(self.request, response)
         log.info("login: user %s from %s", self.request.user.pk, client_ip(self.request))
         return response
+
+
+def _login_limited_page(request: HttpRequest, message: str) -> HttpResponse:
+    # The login page with the message, the account name kept; never a password check.
+    view = LoginView()
+    view.setup(request)
+    identifier = normalize_identifier(request.POST.get("username", ""))[:150]
+    form = LoginForm(request, initial={"username": identifier})
+    return view.render_to_response(view.get_context_data(form=form, limited_message=message))
+
+
+# Failed password checks are counted per account, per IP and per both (see loginlimits).
+login_view = limited_login(LoginView.as_view(), _login_limited_page)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -182,7 +162,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             log.warning(
                 "signup from %s as %r refused: rate limited",
                 client_ip(request),
-                _masked_identifier(identifier),
+                masked_identifier(identifier),
             )
             context = {
                 "form": SignupForm(initial={"username": identifier}),

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from fanwen.lib import clientip
 from fanwen.lib.sqlite.base import WriteLockTimeout
 from fanwen.payments.backends import InvalidBackendError, backends
 from fanwen.payments.backends.alipay import AlipayBackend
@@ -90,7 +91,7 @@ def wechat_notify(request: HttpRequest, alias: str | None = None) -> HttpRespons
     if not isinstance(backend, WeChatPayBackend):
         log.warning("wechat notification for unknown backend %r rejected", alias)
         return JsonResponse({"code": "FAIL", "message": "unknown backend"}, status=404)
-    client_ip = request.META.get("REMOTE_ADDR", "")
+    client_ip = clientip.client_ip(request)
     try:
         event = backend.parse_notification(request.META, request.body)
         outcome = handle_wechat_notification(backend, event)
@@ -126,7 +127,7 @@ def alipay_notify(request: HttpRequest, alias: str | None = None) -> HttpRespons
     if not isinstance(backend, AlipayBackend):
         log.warning("alipay notification for unknown backend %r rejected", alias)
         return HttpResponse("fail", status=404, content_type="text/plain")
-    client_ip = request.META.get("REMOTE_ADDR", "")
+    client_ip = clientip.client_ip(request)
     try:
         txn = backend.parse_notification(request.META, request.POST.dict())
         outcome = handle_alipay_notification(backend, txn)

@@ -9,4 +9,4 @@ class ProtectionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from fanwen.protection import signals  # noqa: F401  (connects the receivers)
+        from fanwen.protection import checks, signals  # noqa: F401  (registers them)

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from fanwen.lib.ratelimit import client_ip
+from fanwen.lib.clientip import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from fanwen.accounts.visitors import is_staff
-from fanwen.lib.ratelimit import client_ip
+from fanwen.lib.clientip import client_ip
 from fanwen.protection.pagelimit import (
     counted_visitor_id,
     is_reading_path,

@@ -25,3 +25,20 @@ class PassUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder} {self.day} {self.article_id}"
+
+
+class RateCounter(models.Model):
+    """One fixed-window counter of lib/ratelimit, when counters live in the database."""
+
+    # scope, ident and window number: "fanwen:rl:page:ip:203.0.113.5:29500000".
+    name = models.CharField(max_length=200, primary_key=True)
+    hits = models.PositiveIntegerField(default=0)
+    # Epoch seconds when the window ends; older rows are swept.
+    expires = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = "限流计数"
+        verbose_name_plural = "限流计数"
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.hits}"

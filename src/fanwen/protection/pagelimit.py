@@ -9,9 +9,7 @@ so ordinary readers pay two counter updates and nothing more.
 
 from __future__ import annotations
 
-import math
 import re
-import time
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -19,6 +17,7 @@ from django.http.cookie import parse_cookie
 
 from fanwen.accounts.visitors import signed_visitor_id
 from fanwen.lib import ratelimit
+from fanwen.lib.clientip import client_ip_from_meta
 from fanwen.protection.crawlers import is_verified_crawler
 
 SCOPE = "page"
@@ -40,9 +39,8 @@ def is_reading_path(path: str) -> bool:
     return READING_PATH.fullmatch(path) is not None
 
 
-def seconds_left(window: int) -> int:
-    """Seconds until the current fixed window (the same buckets as lib/ratelimit) ends."""
-    return max(1, math.ceil(window - time.time() % window))
+# Seconds until the current fixed window (the same buckets as the counters) ends.
+seconds_left = ratelimit.seconds_left
 
 
 def page_limited(ip: str, visitor_id: str | None, user_agent: str) -> int | None:
@@ -53,7 +51,7 @@ def page_limited(ip: str, visitor_id: str | None, user_agent: str) -> int | None
         return None
     window = settings.FANWEN_PAGE_RATE_WINDOW
     # Both counters always count, so a visitor switching IPs still uses up its own allowance.
-    within_ip = ratelimit.hit(SCOPE, "ip:" + ip, limit=ip_limit, window=window)
+    within_ip = ratelimit.hit(SCOPE, ratelimit.ip_key(ip), limit=ip_limit, window=window)
     within_visitor = visitor_limit <= 0 or ratelimit.hit(
         SCOPE, "v:" + visitor_id, limit=visitor_limit, window=window
     )
@@ -105,7 +103,7 @@ def limited_wsgi_response(environ: dict) -> tuple[str, list[tuple[str, str]], by
         if settings.FANWEN_VISITOR_COOKIE + "=" in raw_cookies:
             visitor_id = counted_visitor_id(parse_cookie(raw_cookies))
     retry_after = page_limited(
-        environ.get("REMOTE_ADDR", "") or "unknown",
+        client_ip_from_meta(environ),
         visitor_id,
         environ.get("HTTP_USER_AGENT", ""),
     )

@@ -269,3 +269,69 @@ def test_the_wsgi_check_leaves_sessions_and_other_requests_to_django(limits):
     post = environ_for("/")
     post["REQUEST_METHOD"] = "POST"
     assert limited_wsgi_response(post) is None
+
+
+# --- behind a proxy: each reader is its own address, and only a trusted proxy may say so ---
+
+NGINX = "10.0.0.5"
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_one_reader_over_the_limit_leaves_the_next_alone(limits, article):
+    limits.FANWEN_TRUSTED_PROXIES = [NGINX]
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 3
+    client = Client(REMOTE_ADDR=NGINX)
+    for _ in range(3):
+        assert client.get("/", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+    assert_too_many(client.get("/", HTTP_X_FORWARDED_FOR="198.51.100.1"))
+    # A forged left part does not make the same reader someone else.
+    assert_too_many(client.get("/", HTTP_X_FORWARDED_FOR="192.0.2.9, 198.51.100.1"))
+
+    assert client.get("/", HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+
+
+@pytest.mark.django_db
+def test_x_forwarded_for_from_an_untrusted_peer_changes_nothing(limits, article):
+    limits.FANWEN_TRUSTED_PROXIES = [NGINX]
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 3
+    client = Client(REMOTE_ADDR="203.0.113.50")
+    answers = [
+        client.get("/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}", HTTP_X_REAL_IP=f"192.0.2.{n}")
+        for n in range(6)
+    ]
+    assert [a.status_code for a in answers] == [200] * 3 + [429] * 3
+
+
+def test_the_fast_path_counts_the_reader_behind_the_proxy(limits, cached_url):
+    limits.FANWEN_TRUSTED_PROXIES = [NGINX]
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 2
+    app = fastpath.wrap(Inner())
+
+    def page(forwarded_for: str) -> int:
+        environ = environ_for(cached_url, REMOTE_ADDR=NGINX, HTTP_X_FORWARDED_FOR=forwarded_for)
+        return call(app, environ)[0]
+
+    assert [page("198.51.100.1") for _ in range(3)] == [200, 200, 429]
+    assert page("198.51.100.2") == 200
+    # Straight to the worker, a header names nobody.
+    direct = environ_for(cached_url, REMOTE_ADDR="203.0.113.50", HTTP_X_FORWARDED_FOR="192.0.2.1")
+    assert [call(app, dict(direct))[0] for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_crawler_behind_the_proxy_is_verified_by_its_own_address(limits, dns, cached_url):
+    from fanwen.wsgi import application
+
+    limits.FANWEN_TRUSTED_PROXIES = [NGINX]
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 1
+
+    def via_nginx(client: str, user_agent: str) -> dict:
+        return environ_for(
+            cached_url, REMOTE_ADDR=NGINX, HTTP_X_FORWARDED_FOR=client, HTTP_USER_AGENT=user_agent
+        )
+
+    crawler = via_nginx(BAIDU_IP, BAIDU_UA)
+    assert [call(application, dict(crawler))[0] for _ in range(3)] == [200, 200, 200]
+    assert dns.reverse_calls == [BAIDU_IP]
+    # The same claim from another reader behind the same proxy is limited like anyone.
+    impostor = via_nginx("203.0.113.80", BAIDU_UA)
+    assert [call(application, dict(impostor))[0] for _ in range(2)] == [200, 429]
