@@ -84,7 +84,7 @@ def _numeral_before(text: str, pos: int) -> bool:
 _CRUMB_PREFIX = re.compile(
     r"^(?:当前位置|您的位置|你的位置|您现在的位置|你现在的位置|您当前的位置|所在位置|当前的位置|位置)\s*[:：]\s*"
 )
-_CRUMB_SPLIT = re.compile(r"\s*(?:>>|->|＞＞|>|›|»|→|＞|/|\|)\s*")
+_CRUMB_SPLIT = re.compile(r"(?:(?<!\s)\s++)?(?:>>|->|＞＞|>|›|»|→|＞|/|\|)\s*+")
 _HOME_WORDS = {"首页", "网站首页", "主页", "返回首页", "本站首页", "home", "Home", "HOME"}
 _NOT_TITLES = {"正文", "内容", "详情", "详细", "阅读", "文章", "查看文章", "浏览文章"}
 
@@ -210,6 +210,8 @@ class Marker:
 def match_marker(text: str, index: int = 0) -> Marker | None:
     """Recognise a line that starts a piece: 'XX总结篇一', '【篇一】', '范文1：题目', '第一篇',
     'XX心得（一）'. Whether it really does is decided by find_piece_markers (1, 2, 3…)."""
+    # Also the bound that keeps _MARK_END cheap: its lazy stem and optional spaces backtrack
+    # polynomially in the line's length.
     if len(text) > 60:
         return None
     inner = text
@@ -338,27 +340,37 @@ def join_fragments(lines: list[Line]) -> list[Line]:
     """Glue words the site split onto their own lines back into their paragraph:
     '…的积极参与,是' / '解决' / '创建难题的一大法宝。' -> one paragraph."""
     out: list[Line] = []
+    # Glued parts are joined once at the end: `text +=` on a paragraph of 10^5 fragments
+    # would copy the growing paragraph each time.
+    parts: list[list[str]] = []
+    sizes: list[int] = []
     gluing = False
     for line in lines:
         text = line.text
         prev = out[-1] if out else None
         open_end = (
-            prev is not None and prev.hint is None and prev.text[-1] not in _SENTENCE_END + "：:"
+            prev is not None and prev.hint is None and parts[-1][-1][-1] not in _SENTENCE_END + "：:"
         )
         fragment = len(text) <= 6 and line.hint is None and heading_marker(text) is None
         if (
             open_end
             and prev is not None
             and (
-                (fragment and (gluing or len(prev.text) >= 15))
+                (fragment and (gluing or sizes[-1] >= 15))
                 or (gluing and line.hint is None and heading_marker(text) is None)
             )
         ):
-            prev.text += text
+            parts[-1].append(text)
+            sizes[-1] += len(text)
             gluing = fragment
             continue
         gluing = False
         out.append(Line(line.text, line.hint))
+        parts.append([line.text])
+        sizes.append(len(line.text))
+    for line, pieces in zip(out, parts, strict=True):
+        if len(pieces) > 1:
+            line.text = "".join(pieces)
     return out
 
 
