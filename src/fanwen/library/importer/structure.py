@@ -154,7 +154,7 @@ def is_chrome(text: str) -> bool:
 # --- titles -----------------------------------------------------------------------------
 
 _COUNT_SUFFIX = re.compile(
-    r"\s*[(（【\[]\s*(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|热门|完整版|大全|集锦)*"
+    r"(?:(?<!\s)\s++)?[(（【\[]\s*+(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|热门|完整版|大全|集锦)*"
     r"\s*[\d一二三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]\s*$"
     r"|(?:优秀|精选|通用|汇总|合集)[\d一二三四五六七八九十]{1,3}篇$"
 )
@@ -162,7 +162,7 @@ _COUNT_SUFFIX = re.compile(
 
 # The same count inside a piece title: 'XX总结（精选3篇）篇1' -> 'XX总结篇1'.
 _COUNT_INSIDE = re.compile(
-    r"\s*[(（【\[]\s*(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|完整版|大全|集锦)*"
+    r"(?:(?<!\s)\s++)?[(（【\[]\s*+(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|完整版|大全|集锦)*"
     r"\s*[\d一二三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]"
 )
 
@@ -349,7 +349,9 @@ def join_fragments(lines: list[Line]) -> list[Line]:
         text = line.text
         prev = out[-1] if out else None
         open_end = (
-            prev is not None and prev.hint is None and parts[-1][-1][-1] not in _SENTENCE_END + "：:"
+            prev is not None
+            and prev.hint is None
+            and parts[-1][-1][-1] not in _SENTENCE_END + "：:"
         )
         fragment = len(text) <= 6 and line.hint is None and heading_marker(text) is None
         if (
