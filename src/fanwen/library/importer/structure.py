@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from fanwen.library.importer import ImportRejected, ParsedArticle, ParsedPiece
+from fanwen.library.importer import ImportRejected, ParsedArticle, ParsedPiece, budget
 from fanwen.library.importer.placeholders import find_placeholders
 
 
@@ -257,6 +257,8 @@ def find_piece_markers(lines: list[Line]) -> list[Marker]:
     """The longest run 1, 2, 3… of markers of one kind; a lone or out-of-order one is text."""
     by_family: dict[str, list[Marker]] = {}
     for index, line in enumerate(lines):
+        if not index % 256:
+            budget.check()
         marker = match_marker(line.text, index)
         if marker:
             by_family.setdefault(marker.family, []).append(marker)
@@ -392,7 +394,9 @@ def build_article(raw: RawDocument) -> ParsedArticle:
     crumb_title = ""
     editor = raw.editor_name
     lines: list[Line] = []
-    for line in raw.lines:
+    for number, line in enumerate(raw.lines):
+        if not number % 256:
+            budget.check()
         text = clean_line(line.text)
         if not text:
             continue
@@ -464,11 +468,13 @@ def build_article(raw: RawDocument) -> ParsedArticle:
 
     pieces = []
     for piece_title, body in segments:
+        budget.check()
         body = join_fragments(body)
         blocks = classify(body)
         if not blocks:
             continue
         piece = ParsedPiece(title=piece_title, blocks=blocks)
+        budget.check()
         piece.placeholders = find_placeholders(piece.text)
         pieces.append(piece)
     if not pieces or not any(block["text"].strip() for piece in pieces for block in piece.blocks):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from fanwen.library.importer import budget
 from fanwen.library.importer.encoding import decode_bytes
 from fanwen.library.importer.structure import Line, RawDocument
 
@@ -46,7 +47,9 @@ def read_md(data: bytes) -> RawDocument:
     shift = 1 if top_count == 1 and not title else 0
     lines: list[Line] = []
     in_code = False
-    for line in raw_lines:
+    for number, line in enumerate(raw_lines):
+        if not number % 256:
+            budget.check()
         if line.strip().startswith(("```", "~~~")):
             in_code = not in_code
             continue
