@@ -158,9 +158,14 @@ def read_docx(data: bytes) -> RawDocument:
         raise ImportRejected(f"无法读取 Word 文档（{type(exc).__name__}）") from None
     lines: list[Line] = []
     title = ""
+    chars = 0
     try:
         for item in document.iter_inner_content():
             budget.check()
+            chars += len(item.text) if not hasattr(item, "rows") else 0
+            if chars > settings.FANWEN_IMPORT_MAX_CHARS:
+                limit = settings.FANWEN_IMPORT_MAX_CHARS
+                raise ImportRejected(f"文档过长（超过 {limit / 10000:g} 万字），已拒绝")
             if hasattr(item, "rows"):
                 lines.extend(_table_lines(item))
                 continue

@@ -22,6 +22,8 @@ import codecs
 import functools
 import re
 
+from django.conf import settings
+
 from fanwen.library.importer import ImportRejected, budget
 
 _BOMS = (
@@ -122,13 +124,15 @@ def _canonical(name: str) -> str | None:
         return None
 
 
-def _strict(data: bytes, encoding: str, label: str | None = None) -> str:
+def _strict(data: bytes, encoding: str, label: str | None = None, skipped: int = 0) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
+        # Offsets count from the start of the file, the byte-order mark included.
+        at = exc.start + skipped
         raise ImportRejected(
             f"文件按 {label or _NAMES.get(encoding, encoding)} 解码失败："
-            f"第 {exc.start} 字节（0x{exc.start:X}）处的字节无效，文件可能已损坏"
+            f"第 {at} 字节（0x{at:X}）处的字节无效，文件可能已损坏"
         ) from None
 
 
@@ -219,7 +223,9 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     text = None
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            text = _strict(data[len(bom) :], encoding, f"{_NAMES[encoding]}（文件开头的标记）")
+            text = _strict(
+                data[len(bom) :], encoding, f"{_NAMES[encoding]}（文件开头有此标记）", len(bom)
+            )
             break
     if text is None and b"\x00" in data[:_SAMPLE]:
         text = _wide(data)
@@ -232,6 +238,12 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
             text, encoding = _legacy(data, declared)
             if encoding == "cp950":
                 text = _to_simplified(text)
+    limit = settings.FANWEN_IMPORT_MAX_CHARS
+    if len(text) > limit:
+        # Checked before any parsing: a model essay is a few thousand characters.
+        raise ImportRejected(
+            f"文本过长（{len(text) / 10000:.0f} 万字），上限 {limit / 10000:g} 万字"
+        )
     language = _foreign(text[:_SAMPLE])
     if language:
         raise ImportRejected(f"这是{language}文本，不是中文范文，已拒绝")
