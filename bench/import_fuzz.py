@@ -427,16 +427,14 @@ def build_cases(folder: Path) -> list[Case]:
         put(f"line-{name}.md", f"病态行 {name}（md）", data)
 
     # HTML.
+    # One character per level keeps these under the text-length cap, so the nesting is parsed.
     for tag in ("div", "font", "span", "table", "p", "a", "h1", "section"):
-        html = f"<html><body>{f'<{tag} class=content>中文段落，' * 100_000}{f'</{tag}>' * 100_000}</body></html>"
+        html = f"<html><body>{f'<{tag}>字' * 100_000}{f'</{tag}>' * 100_000}</body></html>"
         put(f"html-deep-{tag}.html", f"HTML <{tag}> 嵌套 10^5 层", html.encode())
     hidden = (
-        "<html><body>"
-        + '<div style="display:none">隐藏' * 100_000
-        + "</div>" * 100_000
-        + "</body></html>"
+        "<html><body>" + '<i style="display:none">隐' * 60_000 + "</i>" * 60_000 + "</body></html>"
     )
-    put("html-deep-hidden.html", "HTML 隐藏元素嵌套 10^5 层", hidden.encode())
+    put("html-deep-hidden.html", "HTML 隐藏元素嵌套 6×10^4 层", hidden.encode())
     wide = (
         "<html><body><div class=content>"
         + "<p>这是一个段落，有标点。</p>" * 300_000
