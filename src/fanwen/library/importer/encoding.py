@@ -242,7 +242,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     if len(text) > limit:
         # Checked before any parsing: a model essay is a few thousand characters.
         raise ImportRejected(
-            f"文本过长（{len(text) / 10000:.0f} 万字），上限 {limit / 10000:g} 万字"
+            f"文件内容过长（{len(text) / 10000:.0f} 万个字符），上限 {limit / 10000:g} 万个字符"
         )
     language = _foreign(text[:_SAMPLE])
     if language:
