@@ -30,7 +30,7 @@ def test_forty_malformed_files_are_refused_cleanly_or_imported():
     assert summary["half_stored"] == []
     assert summary["over_seconds"] == [] and summary["over_mb"] == []
     assert summary["messages_not_chinese"] == []
-    assert summary["refused"] >= 15 and summary["imported"] >= 5
+    assert summary["refused"] >= 12 and summary["imported"] >= 5
     batch = summary["batch"]
     assert batch["differ"] == [] and batch["missing"] == [] and not batch["traceback"]
     assert proc.returncode == 0, proc.stderr[-2000:]
