@@ -202,7 +202,12 @@ FANWEN_PAGE_CACHE_SECONDS = env_int("FANWEN_PAGE_CACHE_SECONDS", 600)
 FANWEN_VIEW_FLUSH_EVERY = env_int("FANWEN_VIEW_FLUSH_EVERY", 50)
 # Import limits: anything larger, or any archive that inflates past the cap, is refused.
 FANWEN_IMPORT_MAX_BYTES = env_int("FANWEN_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-FANWEN_IMPORT_MAX_UNZIPPED_BYTES = env_int("FANWEN_IMPORT_MAX_UNZIPPED_BYTES", 100 * 1024 * 1024)
+# Counted while inflating (never the sizes a zip declares); only the XML parts are inflated.
+FANWEN_IMPORT_MAX_UNZIPPED_BYTES = env_int("FANWEN_IMPORT_MAX_UNZIPPED_BYTES", 32 * 1024 * 1024)
+# Wall clock per file; parsing is linear, so only a huge file comes near it.
+FANWEN_IMPORT_MAX_SECONDS = env_int("FANWEN_IMPORT_MAX_SECONDS", 4)
+# Characters of decoded text (markup included) and of a Word document's paragraphs.
+FANWEN_IMPORT_MAX_CHARS = env_int("FANWEN_IMPORT_MAX_CHARS", 2_000_000)
 
 # --- Orders and visitors (fanwen.orders, fanwen.accounts) ---
 # An unpaid order is closed after this long; WeChat's code_url lives 2 h, so the order ends first.

@@ -10,10 +10,12 @@ Public interface (used by the import command and the demo loader):
 
 Storing a parsed article is fanwen.library.actions.do_import_article.
 
-Modules: files (dispatch, size limit), encoding (BOM / UTF-8 / GB18030, binary check),
-text_reader (.txt, .md), docx_reader (zip-bomb and XXE checks, styles), html_reader (main
-container among site chrome), structure (title, intro, pieces, headings, boilerplate: the
-rules all formats share), placeholders, dedup.
+Modules: files (dispatch; regular files only, bounded reads, size limit), budget (the
+wall clock per file), encoding (BOMs, UTF-16/32 without one, UTF-8, GB18030, Big5 → simplified;
+Japanese, Korean and invalid bytes refused), text_reader (.txt, .md), docx_reader (counted
+inflation, zip-bomb and XXE checks, styles), html_reader (main container among site chrome),
+structure (title, intro, pieces, headings, boilerplate: the rules all formats share),
+placeholders, dedup. Every step is linear in its input.
 """
 
 from dataclasses import dataclass, field

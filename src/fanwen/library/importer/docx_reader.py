@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import io
 import re
+import xml.parsers.expat
 import zipfile
 
 from django.conf import settings
 
-from fanwen.library.importer import ImportRejected
+from fanwen.library.importer import ImportRejected, budget
 from fanwen.library.importer.structure import Line, RawDocument
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_ENTRIES = 2000
 # Real Word parts compress ~3-20x; a zip bomb's entries compress thousands of times.
 MAX_RATIO = 200
+_CHUNK = 64 * 1024
+# The parts python-docx parses; media (images, fonts, embedded objects) is never inflated.
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
 _DTD_MARKERS = tuple(
     marker.encode(encoding)
     for marker in ("<!doctype", "<!entity")
@@ -23,30 +27,90 @@ _DTD_MARKERS = tuple(
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
 
 
-def check_docx_zip(data: bytes) -> None:
-    """Refuse what is not a Word file, zip bombs, and XML with DTDs (XXE) before parsing."""
+class _Forbidden(Exception):
+    pass
+
+
+def _no_dtd(*_args) -> None:
+    raise _Forbidden
+
+
+def _check_xml(name: str, part: bytes) -> None:
+    """Refuse a DTD in any encoding: expat stops at the DOCTYPE, before any entity exists."""
+    # bytes.lower() only touches ASCII letters, so the UTF-16 markers still match.
+    lowered = part.lower()
+    if any(marker in lowered for marker in _DTD_MARKERS):
+        raise ImportRejected("docx 含有 DOCTYPE/ENTITY 声明（可能是 XXE 攻击），已拒绝")
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _no_dtd
+    parser.EntityDeclHandler = _no_dtd
+    parser.ExternalEntityRefHandler = _no_dtd
+    try:
+        parser.Parse(part, True)
+    except _Forbidden:
+        raise ImportRejected("docx 含有 DOCTYPE/ENTITY 声明（可能是 XXE 攻击），已拒绝") from None
+    except xml.parsers.expat.ExpatError as exc:
+        raise ImportRejected(
+            f"docx 内 {_shown(name)} 不是有效的 XML（{exc}），文件已损坏"
+        ) from None
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, room: int) -> bytes:
+    """An entry's bytes, inflated in chunks and counted: stops at `room` bytes whatever the
+    entry declares (zipfile itself trusts the declared size)."""
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_CHUNK):
+                total += len(chunk)
+                if total > room:
+                    raise ImportRejected(
+                        f"docx 解压后超过上限 {settings.FANWEN_IMPORT_MAX_UNZIPPED_BYTES // 1048576} MB"
+                        "（疑似 zip 炸弹），已拒绝"
+                    )
+                # Real ratio, measured: inflated bytes against the compressed bytes of the entry.
+                if total > 1024 * 1024 and total > MAX_RATIO * max(info.compress_size, 1):
+                    raise ImportRejected(
+                        f"docx 内 {_shown(info.filename)} 压缩比异常（疑似 zip 炸弹），已拒绝"
+                    )
+                chunks.append(chunk)
+                budget.check()
+    except ImportRejected:
+        raise
+    except Exception:  # noqa: BLE001 - any decompression error means a broken file
+        raise ImportRejected(f"docx 内 {_shown(info.filename)} 已损坏，无法解压") from None
+    return b"".join(chunks)
+
+
+def safe_docx_package(data: bytes) -> bytes:
+    """A checked copy of a .docx for python-docx: every XML part inflated under the limits
+    and free of DTDs, media left empty, stored without compression so nothing is inflated
+    again. Raises ImportRejected with a message for people."""
     if data.startswith(_OLE_MAGIC):
         raise ImportRejected("这是旧版 Word（.doc）文件，请在 Word 中另存为 .docx 后再导入")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise ImportRejected(
             "不是有效的 .docx 文件（无法作为 zip 包打开，文件可能已损坏）"
         ) from None
-    with archive:
+    out = io.BytesIO()
+    with archive, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as clean:
         infos = archive.infolist()
         if len(infos) > MAX_ENTRIES:
             raise ImportRejected(f"docx 包内文件过多（{len(infos)} 个），已拒绝")
         names = {info.filename for info in infos}
         if "word/document.xml" not in names:
             raise ImportRejected("不是有效的 .docx 文件（缺少 word/document.xml）")
-        # Declared sizes are what zipfile will decompress at most, so checking them first
-        # bounds the work however the archive was crafted.
+        if len(names) != len(infos):
+            raise ImportRejected("docx 包内有重名的文件（文件已损坏或被篡改），已拒绝")
         limit = settings.FANWEN_IMPORT_MAX_UNZIPPED_BYTES
-        total = sum(info.file_size for info in infos)
-        if total > limit:
+        # What the archive declares refuses a bomb early; what it inflates to is counted below.
+        declared = sum(info.file_size for info in infos)
+        if declared > limit * 4:
             raise ImportRejected(
-                f"docx 解压后 {total // (1024 * 1024)} MB，超过上限 {limit // (1024 * 1024)} MB（疑似 zip 炸弹）"
+                f"docx 解压后 {declared // (1024 * 1024)} MB，超过上限 {limit // (1024 * 1024)} MB（疑似 zip 炸弹）"
             )
         for info in infos:
             if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(
@@ -55,17 +119,23 @@ def check_docx_zip(data: bytes) -> None:
                 raise ImportRejected(
                     f"docx 内 {_shown(info.filename)} 压缩比异常（疑似 zip 炸弹），已拒绝"
                 )
+        used = 0
         for info in infos:
-            if not info.filename.endswith((".xml", ".rels")):
+            if info.is_dir():
                 continue
-            try:
-                part = archive.read(info)
-            except Exception:  # noqa: BLE001 - any decompression error means a broken file
-                raise ImportRejected(f"docx 内 {_shown(info.filename)} 已损坏，无法解压") from None
-            # bytes.lower() only touches ASCII letters, so the UTF-16 markers still match.
-            lowered = part.lower()
-            if any(marker in lowered for marker in _DTD_MARKERS):
-                raise ImportRejected("docx 含有 DOCTYPE/ENTITY 声明（可能是 XXE 攻击），已拒绝")
+            if not info.filename.lower().endswith(_XML_SUFFIXES):
+                clean.writestr(info.filename, b"")
+                continue
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                # bzip2/lzma entries inflate a whole read at once, past any chunk size.
+                raise ImportRejected(
+                    f"docx 内 {_shown(info.filename)} 使用了 Word 不用的压缩方式，已拒绝"
+                )
+            part = _inflate(archive, info, limit - used)
+            used += len(part)
+            _check_xml(info.filename, part)
+            clean.writestr(info.filename, part)
+    return out.getvalue()
 
 
 def _shown(name: str) -> str:
@@ -74,17 +144,23 @@ def _shown(name: str) -> str:
 
 
 def read_docx(data: bytes) -> RawDocument:
-    check_docx_zip(data)
+    package = safe_docx_package(data)
     import docx  # python-docx; imported here so text-only imports don't pay for it
 
     try:
-        document = docx.Document(io.BytesIO(data))
+        document = docx.Document(io.BytesIO(package))
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for bad packages
         raise ImportRejected(f"无法读取 Word 文档（{type(exc).__name__}）") from None
     lines: list[Line] = []
     title = ""
+    chars = 0
     try:
         for item in document.iter_inner_content():
+            budget.check()
+            chars += len(item.text) if not hasattr(item, "rows") else 0
+            if chars > settings.FANWEN_IMPORT_MAX_CHARS:
+                limit = settings.FANWEN_IMPORT_MAX_CHARS
+                raise ImportRejected(f"文档过长（超过 {limit / 10000:g} 万字），已拒绝")
             if hasattr(item, "rows"):
                 lines.extend(_table_lines(item))
                 continue
@@ -93,6 +169,8 @@ def read_docx(data: bytes) -> RawDocument:
                 title = item.text.strip()
             for part in item.text.splitlines() or [""]:
                 lines.append(Line(part, hint))
+    except ImportRejected:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise ImportRejected(f"无法读取 Word 文档内容（{type(exc).__name__}）") from None
     return RawDocument(lines=lines, source_format="docx", title=title)

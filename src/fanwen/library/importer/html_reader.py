@@ -12,7 +12,7 @@ import re
 import lxml.html
 from lxml import etree
 
-from fanwen.library.importer import ImportRejected
+from fanwen.library.importer import ImportRejected, budget
 from fanwen.library.importer.encoding import decode_bytes
 from fanwen.library.importer.structure import (
     _EDITOR,
@@ -91,6 +91,14 @@ _CRUMB_TEXT = (
 )
 
 
+def _paced(items):
+    """The items, checking the file's time budget every 256 of them."""
+    for count, item in enumerate(items):
+        if not count & 255:
+            budget.check()
+        yield item
+
+
 def _tokens(el) -> set[str]:
     names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
     return {t for t in _TOKEN_SPLIT.split(names) if t}
@@ -120,19 +128,19 @@ def read_html(data: bytes) -> RawDocument:
 
     page_title = clean_page_title(" ".join(root.xpath("//title//text()")))
     crumbs, crumb_title = _breadcrumb(root)
-    h1s = [clean_line(h.text_content()) for h in root.iter("h1") if not _is_logo(h)]
+    h1s = [clean_line(h.text_content()) for h in _paced(root.iter("h1")) if not _is_logo(h)]
     body = root.find("body")
     if body is None:
         body = root
-    for el in list(body.iter("script", "style", "noscript", "template")):
+    for el in _paced(list(body.iter("script", "style", "noscript", "template"))):
         if el.getparent() is not None:
             el.drop_tree()
     # The meta line often sits in a <header> that is dropped below.
     editor_match = _EDITOR.search(body.text_content())
-    for el in list(body.iter(*_DROP_TAGS)):
+    for el in _paced(list(body.iter(*_DROP_TAGS))):
         if el.getparent() is not None:
             el.drop_tree()
-    for el in list(body.iter()):
+    for el in _paced(list(body.iter())):
         if not isinstance(el.tag, str) or el.getparent() is None:
             continue
         hidden = (
@@ -144,7 +152,7 @@ def read_html(data: bytes) -> RawDocument:
         if hidden and len(el.text_content().strip()) < 40:
             el.drop_tree()
     container = _find_container(body)
-    for el in list(container.iter()):
+    for el in _paced(list(container.iter())):
         if el is container or not isinstance(el.tag, str) or el.getparent() is None:
             continue
         tokens = _tokens(el)
@@ -167,7 +175,7 @@ _SITE_ROOT_HREF = re.compile(r"^(?:(?:https?:)?//[^/]+)?/?(?:index\.\w+)?$", re.
 def _breadcrumb(root) -> tuple[list[str], str]:
     """(category names, article title) from the page's "当前位置" trail, if it has one."""
     element = None
-    for el in root.iter():
+    for el in _paced(root.iter()):
         if not isinstance(el.tag, str) or el.tag in (
             "html",
             "body",
@@ -270,7 +278,7 @@ def _direct_text(el) -> tuple[str, int]:
 def _find_container(body):
     scores: dict = {}
     good: dict = {}
-    for el in body.iter():
+    for el in _paced(body.iter()):
         if not isinstance(el.tag, str):
             continue
         tag = el.tag
@@ -341,7 +349,7 @@ def _lines(container) -> list[Line]:
             return
         lines.append(Line(text, hints[-1]))
 
-    for event, el in etree.iterwalk(container, events=("start", "end")):
+    for event, el in _paced(etree.iterwalk(container, events=("start", "end"))):
         tag = el.tag if isinstance(el.tag, str) else ""
         if event == "start":
             if tag in _BLOCK_TAGS or tag == "br":

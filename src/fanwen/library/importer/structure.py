@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from fanwen.library.importer import ImportRejected, ParsedArticle, ParsedPiece
+from fanwen.library.importer import ImportRejected, ParsedArticle, ParsedPiece, budget
 from fanwen.library.importer.placeholders import find_placeholders
 
 
@@ -84,7 +84,7 @@ def _numeral_before(text: str, pos: int) -> bool:
 _CRUMB_PREFIX = re.compile(
     r"^(?:当前位置|您的位置|你的位置|您现在的位置|你现在的位置|您当前的位置|所在位置|当前的位置|位置)\s*[:：]\s*"
 )
-_CRUMB_SPLIT = re.compile(r"\s*(?:>>|->|＞＞|>|›|»|→|＞|/|\|)\s*")
+_CRUMB_SPLIT = re.compile(r"(?:(?<!\s)\s++)?(?:>>|->|＞＞|>|›|»|→|＞|/|\|)\s*+")
 _HOME_WORDS = {"首页", "网站首页", "主页", "返回首页", "本站首页", "home", "Home", "HOME"}
 _NOT_TITLES = {"正文", "内容", "详情", "详细", "阅读", "文章", "查看文章", "浏览文章"}
 
@@ -154,7 +154,7 @@ def is_chrome(text: str) -> bool:
 # --- titles -----------------------------------------------------------------------------
 
 _COUNT_SUFFIX = re.compile(
-    r"\s*[(（【\[]\s*(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|热门|完整版|大全|集锦)*"
+    r"(?:(?<!\s)\s++)?[(（【\[]\s*+(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|热门|完整版|大全|集锦)*"
     r"\s*[\d一二三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]\s*$"
     r"|(?:优秀|精选|通用|汇总|合集)[\d一二三四五六七八九十]{1,3}篇$"
 )
@@ -162,7 +162,7 @@ _COUNT_SUFFIX = re.compile(
 
 # The same count inside a piece title: 'XX总结（精选3篇）篇1' -> 'XX总结篇1'.
 _COUNT_INSIDE = re.compile(
-    r"\s*[(（【\[]\s*(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|完整版|大全|集锦)*"
+    r"(?:(?<!\s)\s++)?[(（【\[]\s*+(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|完整版|大全|集锦)*"
     r"\s*[\d一二三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]"
 )
 
@@ -210,6 +210,8 @@ class Marker:
 def match_marker(text: str, index: int = 0) -> Marker | None:
     """Recognise a line that starts a piece: 'XX总结篇一', '【篇一】', '范文1：题目', '第一篇',
     'XX心得（一）'. Whether it really does is decided by find_piece_markers (1, 2, 3…)."""
+    # Also the bound that keeps _MARK_END cheap: its lazy stem and optional spaces backtrack
+    # polynomially in the line's length.
     if len(text) > 60:
         return None
     inner = text
@@ -255,6 +257,8 @@ def find_piece_markers(lines: list[Line]) -> list[Marker]:
     """The longest run 1, 2, 3… of markers of one kind; a lone or out-of-order one is text."""
     by_family: dict[str, list[Marker]] = {}
     for index, line in enumerate(lines):
+        if not index % 256:
+            budget.check()
         marker = match_marker(line.text, index)
         if marker:
             by_family.setdefault(marker.family, []).append(marker)
@@ -338,27 +342,39 @@ def join_fragments(lines: list[Line]) -> list[Line]:
     """Glue words the site split onto their own lines back into their paragraph:
     '…的积极参与,是' / '解决' / '创建难题的一大法宝。' -> one paragraph."""
     out: list[Line] = []
+    # Glued parts are joined once at the end: `text +=` on a paragraph of 10^5 fragments
+    # would copy the growing paragraph each time.
+    parts: list[list[str]] = []
+    sizes: list[int] = []
     gluing = False
     for line in lines:
         text = line.text
         prev = out[-1] if out else None
         open_end = (
-            prev is not None and prev.hint is None and prev.text[-1] not in _SENTENCE_END + "：:"
+            prev is not None
+            and prev.hint is None
+            and parts[-1][-1][-1] not in _SENTENCE_END + "：:"
         )
         fragment = len(text) <= 6 and line.hint is None and heading_marker(text) is None
         if (
             open_end
             and prev is not None
             and (
-                (fragment and (gluing or len(prev.text) >= 15))
+                (fragment and (gluing or sizes[-1] >= 15))
                 or (gluing and line.hint is None and heading_marker(text) is None)
             )
         ):
-            prev.text += text
+            parts[-1].append(text)
+            sizes[-1] += len(text)
             gluing = fragment
             continue
         gluing = False
         out.append(Line(line.text, line.hint))
+        parts.append([line.text])
+        sizes.append(len(line.text))
+    for line, pieces in zip(out, parts, strict=True):
+        if len(pieces) > 1:
+            line.text = "".join(pieces)
     return out
 
 
@@ -378,7 +394,9 @@ def build_article(raw: RawDocument) -> ParsedArticle:
     crumb_title = ""
     editor = raw.editor_name
     lines: list[Line] = []
-    for line in raw.lines:
+    for number, line in enumerate(raw.lines):
+        if not number % 256:
+            budget.check()
         text = clean_line(line.text)
         if not text:
             continue
@@ -450,11 +468,13 @@ def build_article(raw: RawDocument) -> ParsedArticle:
 
     pieces = []
     for piece_title, body in segments:
+        budget.check()
         body = join_fragments(body)
         blocks = classify(body)
         if not blocks:
             continue
         piece = ParsedPiece(title=piece_title, blocks=blocks)
+        budget.check()
         piece.placeholders = find_placeholders(piece.text)
         pieces.append(piece)
     if not pieces or not any(block["text"].strip() for piece in pieces for block in piece.blocks):

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import re
 
+from fanwen.library.importer import budget
 from fanwen.library.importer.encoding import decode_bytes
 from fanwen.library.importer.structure import Line, RawDocument
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*{1,3})(\S(?:.*?\S)?)\1")
-_MD_BULLET = re.compile(r"^\s*[-*+]\s+")
-_MD_QUOTE = re.compile(r"^\s*(?:>\s?)+")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+# Every pattern scans a line once: a bracket is never searched for past the next opening one
+# ("[[[[…" would otherwise rescan the rest of the line from each "["), a closing "*" is looked
+# for within 200 characters, and runs are matched possessively ("++", "*+").
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_MD_RULE = re.compile(r"^\s*+(?:[-*_]\s*+){3,}+$")
+_MD_IMAGE = re.compile(r"!\[[^\[\]]*+\]\([^()]*+\)")
+_MD_LINK = re.compile(r"\[([^\[\]]*+)\]\([^()]*+\)")
+_MD_EMPHASIS = re.compile(r"(\*{1,3})(\S(?:[^\n]{0,200}?\S)?)\1")
+_MD_BULLET = re.compile(r"^\s*+[-*+]\s+")
+_MD_QUOTE = re.compile(r"^\s*+(?:>\s?)++")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*+>")
+_BR = re.compile(r"<br\s*+/?>", re.I)
 
 
 def read_txt(data: bytes) -> RawDocument:
@@ -42,7 +47,9 @@ def read_md(data: bytes) -> RawDocument:
     shift = 1 if top_count == 1 and not title else 0
     lines: list[Line] = []
     in_code = False
-    for line in raw_lines:
+    for number, line in enumerate(raw_lines):
+        if not number % 256:
+            budget.check()
         if line.strip().startswith(("```", "~~~")):
             in_code = not in_code
             continue
@@ -54,7 +61,8 @@ def read_md(data: bytes) -> RawDocument:
         match = _MD_HEADING.match(line)
         if match:
             level = len(match.group(1))
-            text_part = _inline(match.group(2))
+            # "## 标题 ##": closing hashes go (rstrip, not a regex that rescans them).
+            text_part = _inline(match.group(2).rstrip().rstrip("#").rstrip())
             if level == 1 and shift:
                 if not title:
                     title = text_part
@@ -64,7 +72,7 @@ def read_md(data: bytes) -> RawDocument:
             continue
         line = _MD_QUOTE.sub("", line)
         line = _MD_BULLET.sub("", line)
-        for part in re.split(r"<br\s*/?>", line, flags=re.I):
+        for part in _BR.split(line):
             lines.append(Line(_inline(part)))
     return RawDocument(lines=lines, source_format="md", title=title)
 

@@ -107,12 +107,11 @@ def test_it_reports_a_missing_file(tmp_path):
         parse_file(tmp_path / "nope.txt")
 
 
-def test_a_few_broken_bytes_lose_only_those_characters():
+def test_invalid_utf8_is_refused_with_the_offset_of_the_first_bad_byte():
     data = TEXT.encode("utf-8")
     broken = data[:40] + b"\xff\xfe" + data[40:]
-    article = parse_bytes(broken, "总结.txt")
-    assert_parsed(article)
-    assert "\ufffd" not in article.pieces[0].text
+    with pytest.raises(ImportRejected, match="第 40 字节"):
+        parse_bytes(broken, "总结.txt")
 
 
 def test_random_bytes_without_nul_are_rejected():

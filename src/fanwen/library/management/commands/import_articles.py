@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from fanwen.library.actions import (
     do_import_article,
 )
 from fanwen.library.importer import ImportRejected, parse_file
-from fanwen.library.importer.files import SUPPORTED
+from fanwen.library.importer.files import SUPPORTED, kind_of
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,10 @@ _WALKED = SUPPORTED | {".doc"}
 
 @dataclass
 class Source:
-    path: Path
+    path: Path  # as found or named: what the report shows
     key: str
     error: str = ""
+    target: Path | None = None  # what is read, when a link leads elsewhere
 
 
 def source_key(relative: str) -> str:
@@ -45,12 +47,40 @@ def source_key(relative: str) -> str:
     return "sha256:" + hashlib.sha256(relative.encode("utf-8")).hexdigest()[:57]
 
 
+def _walked_file(path: Path, root: Path) -> tuple[Path, str]:
+    """(the path to read, an error) for an entry of a folder: only regular files are read;
+    a symlink only when it stays inside the folder and ends at a regular file."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return path, f"无法读取文件：{exc.strerror or exc}"
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return path, "符号链接指向不存在的文件或形成循环，已跳过"
+        if not target.is_relative_to(root):
+            return path, "符号链接指向导入文件夹以外，已跳过"
+        try:
+            info = os.stat(target)
+        except OSError as exc:
+            return path, f"无法读取文件：{exc.strerror or exc}"
+        if kind_of(info.st_mode):
+            return path, f"符号链接指向的不是普通文件（{kind_of(info.st_mode)}），已跳过"
+        return target, ""
+    if kind_of(info.st_mode):
+        return path, f"这不是普通文件（{kind_of(info.st_mode)}），不导入"
+    return path, ""
+
+
 def discover(paths: list[str]) -> list[Source]:
     found: list[Source] = []
     for arg in paths:
         root = Path(arg)
         if root.is_dir():
             base = root.resolve().name
+            real_root = root.resolve()
+            # os.walk never descends into symlinked folders (followlinks=False).
             for folder, dirs, files in os.walk(root):
                 # Hidden folders and the "xxx_files" asset folders browsers save next to pages.
                 dirs[:] = sorted(
@@ -62,11 +92,15 @@ def discover(paths: list[str]) -> list[Source]:
                     path = Path(folder, name)
                     if name.startswith((".", "~$")) or path.suffix.lower() not in _WALKED:
                         continue
-                    found.append(
-                        Source(path, source_key(f"{base}/{path.relative_to(root).as_posix()}"))
-                    )
-        elif root.is_file():
-            found.append(Source(root, source_key(f"{root.resolve().parent.name}/{root.name}")))
+                    target, error = _walked_file(path, real_root)
+                    key = source_key(f"{base}/{path.relative_to(root).as_posix()}")
+                    found.append(Source(path, key, error=error, target=target))
+        elif root.exists():
+            # A file named on the command line is the operator's choice, links included;
+            # read_regular_file still refuses devices, FIFOs and sockets.
+            target = root.resolve()
+            key = source_key(f"{target.parent.name}/{root.name}")
+            found.append(Source(root, key, target=target))
         else:
             found.append(Source(root, "", error="文件或文件夹不存在"))
     return found
@@ -126,7 +160,7 @@ class Command(BaseCommand):
         if source.error:
             return result
         try:
-            parsed = parse_file(source.path)
+            parsed = parse_file(source.target or source.path)
             with transaction.atomic():
                 # Inside the import's transaction: a failed file leaves no new category behind.
                 if options["category"]:
@@ -134,7 +168,7 @@ class Command(BaseCommand):
                 elif parsed.category_path:
                     category = do_get_or_create_category_path(parsed.category_path)
                 else:
-                    folder = source.path.resolve().parent.name
+                    folder = (source.target or source.path).resolve().parent.name
                     category = do_get_or_create_category(folder or UNCATEGORIZED)
                 article, created = do_import_article(
                     parsed, category=category, publish=options["publish"], source_key=source.key
