@@ -209,6 +209,12 @@
 
   function startOrder(plan) {
     if (state.busy) return;
+    // No provider set up here: say so rather than open an order no one can pay.
+    if (!cfg.wechat && !cfg.alipay) {
+      openModal("choose");
+      say("pw-modal-msg", "本站暂未开通在线支付，如需全文请联系客服。");
+      return;
+    }
     state.busy = true;
     state.plan = plan;
     stopPolling();
