@@ -208,6 +208,8 @@ FANWEN_IMPORT_MAX_UNZIPPED_BYTES = env_int("FANWEN_IMPORT_MAX_UNZIPPED_BYTES", 3
 FANWEN_IMPORT_MAX_SECONDS = env_int("FANWEN_IMPORT_MAX_SECONDS", 4)
 # Characters of decoded text (markup included) and of a Word document's paragraphs.
 FANWEN_IMPORT_MAX_CHARS = env_int("FANWEN_IMPORT_MAX_CHARS", 2_000_000)
+# Paragraphs (non-empty lines) of one article: a long collection has a few thousand.
+FANWEN_IMPORT_MAX_PARAGRAPHS = env_int("FANWEN_IMPORT_MAX_PARAGRAPHS", 50_000)
 
 # --- Orders and visitors (fanwen.orders, fanwen.accounts) ---
 # An unpaid order is closed after this long; WeChat's code_url lives 2 h, so the order ends first.

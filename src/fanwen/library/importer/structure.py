@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings
+
 from fanwen.library.importer import ImportRejected, ParsedArticle, ParsedPiece, budget
 from fanwen.library.importer.placeholders import find_placeholders
 
@@ -418,6 +420,10 @@ def build_article(raw: RawDocument) -> ParsedArticle:
         text = _CREDIT_SENTENCE.sub("", text).strip()
         if text and not is_chrome(text):
             lines.append(Line(text, line.hint))
+            # No essay has this many paragraphs; storing them would outlast any time budget.
+            if len(lines) > settings.FANWEN_IMPORT_MAX_PARAGRAPHS:
+                limit = settings.FANWEN_IMPORT_MAX_PARAGRAPHS
+                raise ImportRejected(f"段落过多：超过每篇 {limit} 段的上限，请拆分后再导入")
 
     markers = find_piece_markers(lines)
     title = raw.title or _usable_crumb_title(crumb_title)

@@ -104,6 +104,13 @@ def test_text_over_the_character_cap_is_refused_before_parsing():
         parse_bytes(("很长的一行。" * 500).encode(), "a.txt")
 
 
+@override_settings(FANWEN_IMPORT_MAX_PARAGRAPHS=100)
+def test_an_article_of_too_many_paragraphs_is_refused_and_one_within_the_cap_is_not():
+    parse_bytes(("标题\n" + "一、加强领导\n" * 99).encode(), "a.txt")
+    with pytest.raises(ImportRejected, match="段落过多"):
+        parse_bytes(("标题\n" + "一、加强领导\n" * 100).encode(), "a.txt")
+
+
 @override_settings(FANWEN_IMPORT_MAX_SECONDS=1e-9)
 def test_a_file_over_its_time_budget_is_refused_with_a_message():
     with pytest.raises(ImportRejected, match="超时"):
