@@ -133,7 +133,7 @@ def run(store: str, args: argparse.Namespace) -> None:
         budget = Budget(args.max_seconds)
         print(
             f"\nstore={store}: {args.workers} gunicorn workers behind nginx, page limit {limit} "
-            f"per IP per {WINDOW // 60} min, login limits 10 per account+IP / 30 per IP "
+            f"per IP per {WINDOW} s, login limits 10 per account+IP / 30 per IP "
             f"(site up in {time.monotonic() - started:.0f} s)"
         )
         print(f"  {'pages':<52} {'sent':>5} {'200':>5} {'429':>5} other")
