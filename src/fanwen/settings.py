@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "fanwen.protection",
     "fanwen.exports",
     "fanwen.search",
+    "fanwen.staff",
 ]
 
 MIDDLEWARE = [

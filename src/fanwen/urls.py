@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("account/", include("fanwen.accounts.urls")),
     path("pay/", include("fanwen.payments.urls")),
+    path("staff/", include("fanwen.staff.urls")),
     path("staff/", include("fanwen.protection.staff_urls")),
     path("", include("fanwen.search.urls")),
     # Per-reader state of a cached article page; before the library routes, which own /a/.

@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 
 from fanwen.exports.docx import docx_mark
 from fanwen.lib.money import fen_to_yuan
 from fanwen.orders.models import Order
 from fanwen.protection.mark import find_marks
+from fanwen.staff.access import staff_required
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_TEXT_CHARS = 500_000
@@ -79,8 +78,7 @@ def _found_orders(text: str, document_ids: list[int]) -> list[Found]:
     return sorted(found.values(), key=lambda item: (-item.marks_in_text, item.order_id))
 
 
-@staff_member_required
-@never_cache
+@staff_required
 def mark_lookup(request: HttpRequest) -> HttpResponse:
     form = MarkLookupForm()
     results: list[Found] | None = None
