@@ -1,0 +1,89 @@
+"""Site chrome learnt from a batch: short lines that recur at the edges of many of its files.
+
+A page saved from a site carries the same furniture on every page ("本文由…整理", a share bar,
+a sign-up notice); fixed phrases in structure.is_chrome catch the known ones, this catches
+the rest by repetition. Only short paragraphs near the top or bottom of a file count, and the
+closing lines of letters and applications (此致 / 敬礼 / 申请人) are never taken: they recur
+because the genre wants them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from fanwen.library.importer import ParsedArticle
+from fanwen.library.importer.placeholders import find_placeholders
+
+# Files needed before repetition means anything, and the share of the batch a line must reach.
+MIN_FILES = 3
+MIN_SHARE = 0.3
+MAX_CHARS = 60
+EDGE_BLOCKS = 4
+
+_GENRE_LINES = re.compile(
+    r"^(?:此致|敬礼|此致敬礼|谢谢大家|谢谢|谢谢！|附件|申请人|汇报人|报告人|承诺人|发言人|"
+    r"(?:申请人|汇报人|报告人|承诺人|发言人|署名|单位|日期)\s*[:：].*|"
+    r"[\d〇零一二三四五六七八九十xX×_ ]{2,6}年[\d〇零一二三四五六七八九十xX×_ ]{1,3}月"
+    r"[\d〇零一二三四五六七八九十xX×_ ]{1,3}日)[。！!]?$"
+)
+_SPACES = re.compile(r"\s+")
+
+
+def _key(text: str) -> str:
+    return _SPACES.sub("", text)
+
+
+def _edge_lines(article: ParsedArticle) -> set[str]:
+    """Normalised short paragraphs among the first and last EDGE_BLOCKS of each piece."""
+    found: set[str] = set()
+    for piece in article.pieces:
+        blocks = piece.blocks
+        for block in blocks[:EDGE_BLOCKS] + blocks[-EDGE_BLOCKS:]:
+            text = block.get("text", "")
+            if block.get("kind") == "p" and len(text) <= MAX_CHARS and not _GENRE_LINES.match(text):
+                found.add(_key(text))
+    return found
+
+
+def repeated_lines(articles: list[ParsedArticle]) -> set[str]:
+    """Edge lines found in at least max(MIN_FILES, MIN_SHARE of the batch) files."""
+    if len(articles) < MIN_FILES:
+        return set()
+    counts: Counter[str] = Counter()
+    for article in articles:
+        counts.update(_edge_lines(article))
+    needed = max(MIN_FILES, math.ceil(MIN_SHARE * len(articles)))
+    return {line for line, count in counts.items() if count >= needed}
+
+
+def strip_repeated(articles: list[ParsedArticle]) -> list[ParsedArticle]:
+    """Drop from each article the edge lines that recur across the batch; pieces left empty go,
+    and placeholders are found again since their offsets moved. Changes the articles in place."""
+    chrome = repeated_lines(articles)
+    if not chrome:
+        return articles
+    for article in articles:
+        kept_pieces = []
+        for piece in article.pieces:
+            last = len(piece.blocks) - 1
+            kept = [
+                block
+                for index, block in enumerate(piece.blocks)
+                if not (
+                    block.get("kind") == "p"
+                    and (index < EDGE_BLOCKS or index > last - EDGE_BLOCKS)
+                    and _key(block.get("text", "")) in chrome
+                )
+            ]
+            if len(kept) != len(piece.blocks):
+                piece.blocks = kept
+                piece.placeholders = find_placeholders(piece.text)
+            if any(block.get("kind") == "p" for block in piece.blocks):
+                kept_pieces.append(piece)
+        if kept_pieces:
+            article.pieces = kept_pieces
+        if article.intro and _key(article.intro) in chrome:
+            article.intro = ""
+    return articles

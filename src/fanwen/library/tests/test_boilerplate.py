@@ -1,0 +1,34 @@
+"""Chrome learnt from a batch: lines at the edges of many files go, the genre's own lines stay."""
+
+from fanwen.library.importer import ParsedArticle, ParsedPiece
+from fanwen.library.importer.boilerplate import repeated_lines, strip_repeated
+
+
+def article(n: int, *, head: str = "", tail: str = "") -> ParsedArticle:
+    blocks = [{"kind": "p", "text": head}] if head else []
+    blocks += [{"kind": "p", "text": f"第{n}篇的正文，写的是第{n}件事情，内容各不相同。"}]
+    blocks += [{"kind": "p", "text": "此致"}, {"kind": "p", "text": "敬礼！"}]
+    blocks += [{"kind": "p", "text": tail}] if tail else []
+    return ParsedArticle(title=f"标题{n}", pieces=[ParsedPiece("", blocks)], source_format="html")
+
+
+def test_a_line_on_most_files_of_a_batch_is_chrome_and_goes():
+    batch = [article(n, tail="更多精彩内容请关注本站公众号") for n in range(5)]
+    batch.append(article(9))
+    assert repeated_lines(batch) == {"更多精彩内容请关注本站公众号"}
+    strip_repeated(batch)
+    for item in batch:
+        texts = [block["text"] for block in item.pieces[0].blocks]
+        assert "更多精彩内容请关注本站公众号" not in texts
+        assert texts[-2:] == ["此致", "敬礼！"]  # a letter's closing recurs by genre: kept
+
+
+def test_two_files_teach_nothing():
+    batch = [article(n, head="来源：网络整理") for n in range(2)]
+    assert repeated_lines(batch) == set()
+    assert strip_repeated(batch)[0].pieces[0].blocks[0]["text"] == "来源：网络整理"
+
+
+def test_a_line_on_a_few_files_of_a_large_batch_stays():
+    batch = [article(n, head="本单位基本情况如下：") if n < 3 else article(n) for n in range(20)]
+    assert repeated_lines(batch) == set()
