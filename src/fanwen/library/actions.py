@@ -106,6 +106,10 @@ def _same_source(a: str, b: str) -> bool:
 
 
 def do_publish_article(article: Article, when=None) -> Article:
+    """Out now, or 定时发布 when `when` is still to come (the worker publishes it then).
+
+    The save's signals queue the search index, purge the page caches and build the font.
+    """
     with transaction.atomic():
         article = Article.objects.select_for_update().get(pk=article.pk)
         article.publish(when)
@@ -114,6 +118,8 @@ def do_publish_article(article: Article, when=None) -> Article:
 
 
 def do_hide_article(article: Article) -> Article:
+    """Out of lists, search and the sitemap at once: the save's signals purge the caches
+    and queue the removal from the index."""
     with transaction.atomic():
         article = Article.objects.select_for_update().get(pk=article.pk)
         article.status = Article.Status.HIDDEN
@@ -159,3 +165,166 @@ def do_get_or_create_category_path(names: list[str]) -> Category:
         parent = do_get_or_create_category(name, parent)
     assert parent is not None
     return parent
+
+
+# --- the editor's desk: edit, drop, merge, schedule -----------------------------------------
+
+
+class EditRefused(ValueError):
+    """An edit that would leave the article broken; str(exc) is shown to the editor."""
+
+
+def _locked_article(article_id: int) -> Article:
+    return Article.objects.select_for_update().get(pk=article_id)
+
+
+def _set_piece_content(piece: Piece, blocks: list[dict]) -> None:
+    """Blocks and everything import derives from them: text, placeholders, signature."""
+    from fanwen.library.importer.placeholders import find_placeholders
+
+    piece.blocks = blocks
+    piece.text = "\n".join(block["text"] for block in blocks)
+    piece.placeholders = find_placeholders(piece.text)
+    for name, value in dedup.signature_fields(piece.text).items():
+        setattr(piece, name, value)
+
+
+def _refresh_duplicates(article: Article) -> None:
+    """duplicate_of of every piece (within the article first, then the library) and the N of
+    (优秀N篇), as import sets them; only changed rows are written."""
+    pieces = list(article.pieces.order_by("position"))
+    signatures = [dedup.signature(piece.text) for piece in pieces]
+    within = dedup.find_within(signatures)
+    in_library = dedup.find_in_library(signatures, exclude_article_id=article.pk)
+    for piece, same, other in zip(pieces, within, in_library, strict=True):
+        wanted = pieces[same[0]].pk if same is not None else (other.piece_id if other else None)
+        if piece.duplicate_of_id != wanted:
+            piece.duplicate_of_id = wanted
+            piece.save(update_fields=["duplicate_of"])
+    article.piece_count = sum(1 for found in within if found is None)
+
+
+def _recheck_copies_of(piece: Piece) -> None:
+    # Pieces of other articles flagged as copies of this one may no longer be after an edit.
+    for copy in piece.near_copies.exclude(article_id=piece.article_id)[:200]:
+        if dedup.similarity(copy.text, piece.text) < dedup.SIMILARITY:
+            copy.duplicate_of = None
+            copy.save(update_fields=["duplicate_of"])
+
+
+def _save_changed(article: Article, *, content: bool) -> None:
+    if content:
+        # The protection font (and its cache key) follow the version: an edit rebuilds it.
+        article.content_version += 1
+    article.save(update_fields=["piece_count", "content_version", "updated_at"])
+
+
+def do_edit_piece(piece: Piece, *, title: str, text: str) -> Piece:
+    """Save a piece edited as plain text (edit_text rules); re-runs what import runs."""
+    from fanwen.library.importer.edit_text import text_to_blocks
+
+    blocks = text_to_blocks(text)
+    if not blocks:
+        raise EditRefused("正文不能为空：要去掉这一篇，请用「删除此篇」")
+    with transaction.atomic():
+        article = _locked_article(piece.article_id)
+        piece = Piece.objects.select_for_update().get(pk=piece.pk)
+        piece.title = title.strip()[:200]
+        _set_piece_content(piece, blocks)
+        piece.save()
+        _refresh_duplicates(article)
+        _recheck_copies_of(piece)
+        _save_changed(article, content=True)
+        piece.refresh_from_db()
+    return piece
+
+
+def do_update_article(article: Article, *, title: str, category: Category, intro: str) -> Article:
+    title = title.strip()[:200]
+    if not title:
+        raise EditRefused("标题不能为空")
+    with transaction.atomic():
+        article = _locked_article(article.pk)
+        article.title = title
+        article.category = category
+        article.intro = intro.strip()
+        article.save(update_fields=["title", "category", "intro", "updated_at"])
+    return article
+
+
+def _renumber(article: Article) -> None:
+    # Ascending, one row at a time: each move goes to a slot the previous one freed.
+    for position, piece in enumerate(article.pieces.order_by("position"), 1):
+        if piece.position != position:
+            piece.position = position
+            piece.save(update_fields=["position"])
+
+
+def do_drop_piece(piece: Piece) -> Article:
+    with transaction.atomic():
+        article = _locked_article(piece.article_id)
+        if article.pieces.count() <= 1:
+            raise EditRefused("这是文章唯一的一篇，不能删除")
+        Piece.objects.filter(pk=piece.pk).delete()
+        _renumber(article)
+        _refresh_duplicates(article)
+        _save_changed(article, content=True)
+    return article
+
+
+def do_merge_pieces(first: Piece, second: Piece) -> Piece:
+    """Append `second`'s blocks to `first` (the piece before it) and drop `second`."""
+    if first.article_id != second.article_id or first.pk == second.pk:
+        raise EditRefused("只能合并同一篇文章里的两篇")
+    with transaction.atomic():
+        article = _locked_article(first.article_id)
+        first = Piece.objects.select_for_update().get(pk=first.pk)
+        second = Piece.objects.select_for_update().get(pk=second.pk)
+        heading = [{"kind": "h1", "text": second.title}] if second.title else []
+        _set_piece_content(first, [*first.blocks, *heading, *second.blocks])
+        first.save()
+        Piece.objects.filter(pk=second.pk).delete()
+        _renumber(article)
+        _refresh_duplicates(article)
+        _recheck_copies_of(first)
+        _save_changed(article, content=True)
+        first.refresh_from_db()
+    return first
+
+
+def do_draft_article(article: Article) -> Article:
+    """Back to 草稿 (also cancels a schedule): out of every list like a hidden article."""
+    with transaction.atomic():
+        article = _locked_article(article.pk)
+        article.status = Article.Status.DRAFT
+        article.save(update_fields=["status", "updated_at"])
+    return article
+
+
+def publish_scheduled(limit: int = 200) -> dict[str, int]:
+    """Worker job: publish the 定时发布 articles whose time has come, through
+    do_publish_article so the index, the page caches and the font follow at that moment.
+    Returns a Counter of what it did."""
+    # Imported here: the top of this module belongs to the import path.
+    from collections import Counter
+
+    from django.db import connection
+    from django.utils import timezone
+
+    counts: Counter = Counter()
+    due = Article.objects.filter(
+        status=Article.Status.SCHEDULED, published_at__lte=timezone.now()
+    ).order_by("published_at", "pk")
+    for article_id in list(due.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            claim = Article.objects.filter(pk=article_id, status=Article.Status.SCHEDULED)
+            if connection.features.has_select_for_update_skip_locked:
+                # Another worker holding the row publishes it; this one moves on.
+                claim = claim.select_for_update(skip_locked=True)
+            article = claim.first()
+            if article is None:
+                counts["skipped"] += 1
+                continue
+            do_publish_article(article)
+            counts["published"] += 1
+    return counts

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 CN_NUMERALS = "一二三四五六七八九十"
+# Word's 字数: each Chinese character is one, each run of Latin letters or digits is one
+# ("2024年" is 2, "Python培训" is 3); punctuation and spaces are none.
+_CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+(?:['’.\-][A-Za-z0-9\u00c0-\u024f]+)*")
+
+
+def count_words(text: str) -> int:
+    """The 字数 Word shows for `text`: Chinese characters plus Latin words and numbers."""
+    return len(_CJK_CHAR.findall(text)) + len(_LATIN_WORD.findall(text))
 
 
 def cn_ordinal(n: int) -> str:
@@ -79,6 +90,8 @@ class ArticleQuerySet(models.QuerySet):
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
+        # Published with a time still to come: shown nowhere until the worker publishes it.
+        SCHEDULED = "scheduled", "定时发布"
         PUBLISHED = "published", "已发布"
         HIDDEN = "hidden", "已隐藏"
 
@@ -128,12 +141,25 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
+        now = timezone.now()
+        touched = []
         # 已发布 with no time would be published yet shown nowhere: an empty time means now.
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
-            fields = kwargs.get("update_fields")
-            if fields is not None and "published_at" not in fields:
-                kwargs["update_fields"] = [*fields, "published_at"]
+        if self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED) and (
+            self.published_at is None
+        ):
+            self.published_at = now
+            touched.append("published_at")
+        # The status says what readers see: a time to come is 定时发布, a time past is 已发布
+        # (the worker's publish_scheduled moves the first to the second when it is due).
+        if self.status == self.Status.PUBLISHED and self.published_at > now:
+            self.status = self.Status.SCHEDULED
+            touched.append("status")
+        elif self.status == self.Status.SCHEDULED and self.published_at <= now:
+            self.status = self.Status.PUBLISHED
+            touched.append("status")
+        fields = kwargs.get("update_fields")
+        if fields is not None and touched:
+            kwargs["update_fields"] = list(dict.fromkeys([*fields, *touched]))
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -154,10 +180,21 @@ class Article(models.Model):
             and self.published_at <= timezone.now()
         )
 
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
+
     def publish(self, when=None) -> None:
-        self.status = self.Status.PUBLISHED
-        if self.published_at is None:
-            self.published_at = when or timezone.now()
+        """Out now (keeping the first time of an article already out) or, with a time to
+        come, 定时发布 at that time; save() settles the status from the time."""
+        now = timezone.now()
+        if when is not None:
+            self.published_at = when
+        elif self.published_at is None or self.published_at > now:
+            # "Now" on a scheduled article brings it forward; a time already past is kept
+            # (an article hidden and shown again keeps its first publication time).
+            self.published_at = now
+        self.status = self.Status.SCHEDULED if self.published_at > now else self.Status.PUBLISHED
 
     def body_paragraphs(self) -> list[str]:
         """The texts of the body paragraphs of every piece, in order: what protection guards

@@ -18,7 +18,7 @@ from fanwen.accounts.visitors import is_staff
 from fanwen.library import listings, pagecache, viewcount
 from fanwen.library.catalog import category_tree
 from fanwen.library.context_processors import absolute_url
-from fanwen.library.models import Article, Category, Piece
+from fanwen.library.models import Article, Category, Piece, count_words
 from fanwen.protection import render as render_protection
 from fanwen.protection.offers import paywall_config, paywall_offers
 
@@ -251,6 +251,17 @@ def _article_context(
     pieces = list(item.pieces.only(*fields).order_by("position"))
     return {
         "article": item,
+        # The meta line: the body's 字数 as Word counts it (piece titles and blocks, the
+        # words a buyer gets in the .docx) and the number of pieces. Grouped like "2,345"
+        # whatever the locale (zh-hans would print 2345).
+        "word_count": "{:,}".format(
+            sum(
+                count_words(piece.title)
+                + sum(count_words(b.get("text", "")) for b in piece.blocks if isinstance(b, dict))
+                for piece in pieces
+            )
+        ),
+        "piece_total": len(pieces),
         "category": node,
         "trail": tree.ancestors(node),
         "sections": _sections(item, pieces, rendering),

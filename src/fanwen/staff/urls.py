@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fanwen.staff import views
+from fanwen.staff import views, views_articles
 
 app_name = "staff"
 
@@ -8,4 +8,11 @@ app_name = "staff"
 # this list, so a page added without it fails).
 urlpatterns = [
     path("", views.index, name="index"),
+    path("articles/", views_articles.articles, name="articles"),
+    path("articles/<int:article_id>/", views_articles.article, name="article"),
+    path(
+        "articles/<int:article_id>/pieces/<int:position>/",
+        views_articles.piece_edit,
+        name="piece_edit",
+    ),
 ]

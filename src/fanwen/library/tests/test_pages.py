@@ -140,8 +140,38 @@ def test_article_shows_title_with_piece_count_and_meta_in_shanghai_time(client, 
     response = client.get(article.get_absolute_url())
     assert '<h1 class="doc-title">社区志愿服务工作总结(优秀3篇)</h1>' in response.content.decode()
     text = text_of(response)
-    assert "格式:DOCX 上传日期:2024-03-02 02:30 小编:笔尘" in text
+    words = int(re.search(r"字数:([\d,]+)", text)[1].replace(",", ""))
+    assert words > 0
+    assert f"格式:DOCX 字数:{words:,} 共3篇 上传日期:2024-03-02 02:30 小编:笔尘" in text
     assert "写总结要实事求是、条理清楚" in text
+
+
+def test_article_meta_counts_words_as_word_does_and_the_pieces(client, year_end):
+    # 格式 is what is sold (a Word file), whatever the source was.
+    item = make_article(year_end, title="字数统计", pieces=0, source_format="txt")
+    Piece.objects.create(
+        article=item,
+        position=1,
+        title="篇一 Python",  # 2 characters + 1 word
+        blocks=[
+            {"kind": "h1", "text": "一、总结"},  # 3
+            {"kind": "p", "text": "我们在2024年完成了 Python 培训。"},  # 9 + "2024" + "Python"
+        ],
+    )
+    Piece.objects.create(
+        article=item, position=2, title="", blocks=[{"kind": "p", "text": "OK，好。"}]
+    )  # 1 + 1
+
+    text = text_of(client.get(item.get_absolute_url()))
+
+    assert "格式:DOCX 字数:19 共2篇" in text
+    assert "TXT" not in text
+
+
+def test_the_word_count_groups_thousands(client, year_end):
+    item = make_article(year_end, title="长文", pieces=0)
+    Piece.objects.create(article=item, position=1, blocks=[{"kind": "p", "text": "字" * 2345}])
+    assert "字数:2,345 共1篇" in text_of(client.get(item.get_absolute_url()))
 
 
 def test_article_has_a_piece_navigator_and_one_section_per_piece(client, article):

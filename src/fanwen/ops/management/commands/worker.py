@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 
+from fanwen.library.actions import publish_scheduled
 from fanwen.ops.management.commands._jobs import report
 from fanwen.payments import jobs as payment_jobs
 from fanwen.protection.jobs import build_fonts_job
@@ -29,6 +30,7 @@ JOBS: dict[str, Callable[[], Counter]] = {
     "retry_refunds": payment_jobs.retry_refunds,
     # Once a day after FANWEN_BILL_COMPARE_HOUR (Beijing time), yesterday's bill.
     "compare_bill": payment_jobs.daily_compare_bill,
+    "publish_scheduled": publish_scheduled,  # 定时发布 articles now due; before their fonts
     # Protection fonts of new or edited articles, and the next rotation's ahead of time.
     "build_fonts": lambda: Counter(build_fonts_job()),
     # Search outbox rows the after-commit pass left (a crash, a busy index).
