@@ -8,6 +8,7 @@ the search index, the page caches and the protection font follow as they do on i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from django import forms
 from django.contrib import messages
@@ -94,6 +95,7 @@ class PieceForm(forms.Form):
 class Segment:
     text: str
     placeholder: str = ""  # the question a fill-in form asks for it ("年份"), or "" for text
+    changed: bool = False  # differs from the piece shown beside it
 
 
 @dataclass
@@ -116,25 +118,52 @@ class ShownPiece:
     copies: list[Piece] = field(default_factory=list)  # later pieces of this article like it
 
 
-def shown_blocks(piece: Piece) -> tuple[list[ShownBlock], int]:
-    """The piece's blocks with its placeholders cut out as marked segments."""
-    blocks = [b for b in piece.blocks or [] if isinstance(b, dict) and b.get("text")]
+# Beyond this many characters a side-by-side pair is shown without the changes marked
+# (SequenceMatcher is quadratic at worst).
+DIFF_CHARS = 20000
+
+
+def _visible(piece: Piece) -> list[dict]:
+    return [b for b in piece.blocks or [] if isinstance(b, dict) and b.get("text")]
+
+
+def _joined(piece: Piece) -> str:
+    return "\n".join(b["text"] for b in _visible(piece))
+
+
+def changed_offsets(a: str, b: str) -> tuple[set[int], set[int]]:
+    """Offsets of the characters of `a` and of `b` that the other text does not share."""
+    if len(a) + len(b) > DIFF_CHARS:
+        return set(), set()
+    ours, theirs = set(), set()
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            ours.update(range(i1, i2))
+            theirs.update(range(j1, j2))
+    return ours, theirs
+
+
+def shown_blocks(piece: Piece, changed: set[int] | None = None) -> tuple[list[ShownBlock], int]:
+    """The piece's blocks cut into segments: placeholders marked, and the characters that
+    differ from a piece shown beside it (`changed`, offsets into the joined text)."""
+    blocks = _visible(piece)
     text = "\n".join(b["text"] for b in blocks)
     spans = piece.placeholders if text == piece.text else find_placeholders(text)
+    label = [""] * len(text)
+    for span in spans:
+        for at in range(span["start"], min(span["end"], len(text))):
+            label[at] = PLACEHOLDER_GROUPS.get(span["kind"], "其他")
+    changed = changed or set()
     shown, start = [], 0
     for block in blocks:
         end = start + len(block["text"])
-        segments, at = [], start
-        for span in spans:
-            if span["end"] <= start or span["start"] >= end:
-                continue
-            lo, hi = max(span["start"], start), min(span["end"], end)
-            if lo > at:
-                segments.append(Segment(text[at:lo]))
-            segments.append(Segment(text[lo:hi], PLACEHOLDER_GROUPS.get(span["kind"], "其他")))
-            at = hi
-        if at < end:
-            segments.append(Segment(text[at:end]))
+        segments: list[Segment] = []
+        for at in range(start, end):
+            key = (label[at], at in changed)
+            if segments and (segments[-1].placeholder, segments[-1].changed) == key:
+                segments[-1].text += text[at]
+            else:
+                segments.append(Segment(text[at], *key))
         kind = block.get("kind") if block.get("kind") in LEVEL_NAMES else "p"
         shown.append(ShownBlock(kind, LEVEL_NAMES.get(kind, ""), segments))
         start = end + 1
@@ -163,7 +192,9 @@ def preview_pieces(article: Article) -> list[ShownPiece]:
         original = by_id.get(piece.duplicate_of_id) or others.get(piece.duplicate_of_id)
         if original is None:
             continue
-        item.original = _shown(original)
+        ours, theirs = changed_offsets(_joined(piece), _joined(original))
+        item.blocks = shown_blocks(piece, ours)[0]
+        item.original = ShownPiece(original, shown_blocks(original, theirs)[0])
         item.same_article = original.article_id == article.pk
         item.original_article = article if item.same_article else original.article
         item.similarity = round(dedup.similarity(piece.text, original.text) * 100)
