@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -247,3 +248,38 @@ def test_the_worker_runs_the_job_before_building_fonts(category):
 
     article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduled_row_another_worker_holds_is_left_to_it():
+    from django.db import connection, connections, transaction
+
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SKIP LOCKED is a PostgreSQL matter (SQLite has no row locks)")
+    category = Category.objects.create(name="工作总结", slug="zongjie")
+    article = do_publish_article(
+        store_article(category, "定时的总结", SAFETY), timezone.now() + dt.timedelta(days=1)
+    )
+    Article.objects.filter(pk=article.pk).update(
+        published_at=timezone.now() - dt.timedelta(seconds=5)
+    )
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        try:
+            with transaction.atomic():
+                Article.objects.select_for_update().get(pk=article.pk)
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        assert publish_scheduled() == {"skipped": 1}
+    finally:
+        release.set()
+        thread.join()
+    assert publish_scheduled() == {"published": 1}
