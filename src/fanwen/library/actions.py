@@ -221,11 +221,16 @@ def _save_changed(article: Article, *, content: bool) -> None:
 
 def do_edit_piece(piece: Piece, *, title: str, text: str) -> Piece:
     """Save a piece edited as plain text (edit_text rules); re-runs what import runs."""
+    from django.conf import settings
+
     from fanwen.library.importer.edit_text import text_to_blocks
 
     blocks = text_to_blocks(text)
     if not blocks:
         raise EditRefused("正文不能为空：要去掉这一篇，请用「删除此篇」")
+    # The importer's bound: no essay has more paragraphs, and storing them would not pay.
+    if len(blocks) > settings.FANWEN_IMPORT_MAX_PARAGRAPHS:
+        raise EditRefused(f"段落过多：超过每篇 {settings.FANWEN_IMPORT_MAX_PARAGRAPHS} 段的上限")
     with transaction.atomic():
         article = _locked_article(piece.article_id)
         piece = Piece.objects.select_for_update().get(pk=piece.pk)

@@ -111,7 +111,7 @@ class Article(models.Model):
     intro = models.TextField("导语", blank=True)
     editor_name = models.CharField("小编", max_length=40, blank=True)
     source_format = models.CharField(
-        "格式", max_length=10, choices=SourceFormat.choices, default=SourceFormat.DOCX
+        "来源格式", max_length=10, choices=SourceFormat.choices, default=SourceFormat.DOCX
     )
     # Identifies the imported file so a re-import updates this article instead of adding one.
     source_key = models.CharField("来源标识", max_length=64, blank=True, db_index=True)

@@ -39,5 +39,23 @@ class Migration(migrations.Migration):
                 verbose_name="状态",
             ),
         ),
+        # The file the article came from; what a buyer gets (格式 on the page) is always DOCX.
+        migrations.AlterField(
+            model_name="article",
+            name="source_format",
+            field=models.CharField(
+                choices=[
+                    ("docx", "DOCX"),
+                    ("doc", "DOC"),
+                    ("txt", "TXT"),
+                    ("md", "Markdown"),
+                    ("html", "HTML"),
+                    ("manual", "手工录入"),
+                ],
+                default="docx",
+                max_length=10,
+                verbose_name="来源格式",
+            ),
+        ),
         migrations.RunPython(mark_scheduled, unmark_scheduled),
     ]

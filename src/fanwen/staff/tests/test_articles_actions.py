@@ -283,3 +283,12 @@ def test_a_scheduled_row_another_worker_holds_is_left_to_it():
         release.set()
         thread.join()
     assert publish_scheduled() == {"published": 1}
+
+
+def test_an_edit_past_the_paragraph_limit_is_refused(category, settings):
+    settings.FANWEN_IMPORT_MAX_PARAGRAPHS = 3
+    article = store_article(category, "总结", SAFETY)
+    with pytest.raises(EditRefused, match="段落过多"):
+        do_edit_piece(piece_at(article, 1), title="", text="一\n二\n三\n四")
+    do_edit_piece(piece_at(article, 1), title="", text="第一段。\n第二段。\n第三段。")
+    assert len(piece_at(article, 1).blocks) == 3
