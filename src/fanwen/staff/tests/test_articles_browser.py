@@ -64,6 +64,7 @@ def test_staff_previews_fixes_publishes_and_edits_as_text(live_server, search_in
             page.fill("#id_password", PASSWORD)
             page.locator("input[type=submit], button[type=submit]").first.click()
             page.wait_for_url("**/staff/articles/")
+            page.screenshot(path=str(ARTIFACTS / "desk-articles-pc.png"), full_page=True)
             page.get_by_role("link", name="年度工作总结草稿(优秀3篇)").click()
             page.wait_for_url(f"**/staff/articles/{draft.pk}/")
 
