@@ -45,6 +45,9 @@ class ParsedArticle:
     editor_name: str = ""
     # Category names from the page's breadcrumb, outermost first ("当前位置:首页 >> 作文 >> …").
     category_path: list[str] = field(default_factory=list)
+    # The site a saved page came from (canonical host or <title> suffix): boilerplate learnt
+    # across one site's pages of a batch (boilerplate.strip_repeated). "" when unknown.
+    site: str = ""
 
 
 # Imported last: the readers need the classes above.

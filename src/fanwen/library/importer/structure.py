@@ -30,6 +30,7 @@ class RawDocument:
     fallback_title: str = ""  # the file name, when nothing better turns up
     crumbs: list[str] = field(default_factory=list)  # category names from a breadcrumb
     editor_name: str = ""
+    site: str = ""  # the page's site (html only), for boilerplate.strip_repeated
 
 
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -134,6 +135,73 @@ _MARKERS_ONLY = re.compile(
 _EDITOR = re.compile(r"小编\s*[:：]\s*([^\s:：|,，;；]{1,20})")
 
 
+# Chrome whatever its place, as a whole short line: end marks, page counters, uploader and
+# document-number fields. None of them is ever a sentence of an essay.
+_END_MARK = re.compile(
+    r"^[\s\-—–_=~·*#【\[（(<《]{0,12}"
+    r"(?:全文完|全文结束|本文完|完|END|End|end|THE END|The End|the end)"
+    r"[\s\-—–_=~·*#】\]）)>》]{0,12}$"
+)
+_STRONG_CHROME = re.compile(
+    r"第\s{0,3}\d{1,4}\s{0,3}页\s{0,3}[/，,、]?\s{0,3}共\s{0,3}\d{1,4}\s{0,3}页"
+    r"|^\s{0,3}\d{1,4}\s{0,3}/\s{0,3}\d{1,4}\s{0,3}页?\s{0,3}$|^本文共\s{0,3}\d{1,4}\s{0,3}页"
+    r"|(?:上传者|上传人|上传用户|贡献者|发布者|发布人|投稿人|文档编号|文档ID|文档id|文档Id|资源ID"
+    r"|资源编号|资源大小|文档大小|下载积分|全文页数)\s{0,3}[:：]"
+    r"|^本帖最后由\s"
+)
+
+# Chrome only near the top or bottom of the text (the first / last EDGE_LINES lines) and only
+# in short lines that are not sentences: post dates and view counts, membership notices,
+# report/share/download links, site addresses, staff credits of 公众号 posts.
+EDGE_LINES = 8
+EDGE_MAX_CHARS = 50
+_EDGE_CHROME = re.compile(
+    r"(?:阅读|浏览|点击|人气|围观|查看)(?:次数|量|数)?\s{0,3}[:：]?\s{0,3}\d{1,9}"
+    r"|\d{1,9}\s{0,3}(?:次|人)(?:阅读|浏览|看过|围观)|全文共\s{0,3}\d{1,7}\s{0,3}字"
+    r"|(?:会员|VIP|vip|Vip)\s{0,3}(?:可|免费|专享|登录|阅读|下载|全文|特权|用户|专区|尊享)"
+    r"|(?:开通|加入|成为|升级|购买)\s{0,3}(?:会员|VIP|vip)|全文(?:免费)?阅读|阅读(?:全文|原文)"
+    r"|剩余\s{0,3}\d{1,4}\s{0,3}页|登录后"
+    r"|举报|分享到?|收藏|点赞|在看|打印|纠错|评论\s{0,3}[(（]?\d|关注我们|蓝字|二维码|转发"
+    r"|下载(?:本文|全文|文档|此文|到|word|Word|WORD|PDF|pdf|APP|App|app)|^(?:立即|免费|点击)下载"
+    r"|(?:打开|下载)\s{0,3}(?:APP|App|app|客户端)"
+    r"|https?://|www\.|\.(?:com|cn|net|org)\b"
+    r"|^(?:文字|文|图|图片|摄影|排版|编辑|责编|审核|校对|供稿|作者|来源|出处|原标题)\s{0,3}[:：|丨]"
+)
+# A numeric date with anything else on its line ("2024-03-05 07:21", "更新于 2023-08-01"),
+# or a 年月日 date with a clock time or a posting word. A line that is only a date stays:
+# letters and applications end with one.
+_NUM_DATE = re.compile(r"\d{4}\s{0,2}[-/.]\s{0,2}\d{1,2}\s{0,2}[-/.]\s{0,2}\d{1,2}")
+_CN_DATE = re.compile(r"\d{4}\s{0,2}年\s{0,2}\d{1,2}\s{0,2}月(?:\s{0,2}\d{1,2}\s{0,2}[日号])?")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}")
+_POSTED = re.compile(r"发布|发表|更新|编辑|上传|时间|日期|于|posted", re.I)
+
+
+def _dated_chrome(text: str) -> bool:
+    numeric = _NUM_DATE.search(text)
+    if numeric:
+        return bool(text[: numeric.start()].strip() or text[numeric.end() :].strip())
+    chinese = _CN_DATE.search(text)
+    return bool(chinese) and bool(_CLOCK.search(text) or _POSTED.search(text))
+
+
+def is_edge_chrome(text: str) -> bool:
+    """A short line near the edge of the text that is site furniture, not the essay's."""
+    if len(text) > EDGE_MAX_CHARS:
+        return False
+    # A sentence of the essay ("…老师们可以随时下载使用，节省了…。") is not a link or notice.
+    if text[-1] in "。；;" and len(text) > 12:
+        return False
+    if _GENRE_EDGE.match(text):
+        return False
+    return bool(_EDGE_CHROME.search(text)) or _dated_chrome(text)
+
+
+# Lines a letter or notice ends with: never chrome, however short and dated.
+_GENRE_EDGE = re.compile(
+    r"^(?:此致|敬礼|申请人|汇报人|报告人|承诺人|发言人|检讨人|倡议人|署名|落款)"
+)
+
+
 def parse_crumb(text: str) -> list[str] | None:
     """'当前位置:网站首页 >> 作文 >> 标题' -> ['作文', '标题']; None if it is no breadcrumb."""
     match = _CRUMB_PREFIX.match(text)
@@ -149,6 +217,8 @@ def is_chrome(text: str) -> bool:
     if len(text) <= 80 and (_META.search(text) or _CREDIT.search(text)):
         return True
     if len(text) <= 40 and _CHROME_SHORT.search(text):
+        return True
+    if len(text) <= 60 and (_END_MARK.match(text) or _STRONG_CHROME.search(text)):
         return True
     return bool(_MARKERS_ONLY.match(text))
 
@@ -174,11 +244,20 @@ def strip_count(title: str) -> str:
     return _COUNT_SUFFIX.sub("", title).strip()
 
 
+# 文库 pages title a document by its file name: "XX总结.docx".
+_FILE_SUFFIX = re.compile(r"\.(?:docx?|pdf|txt|wps|pptx?|xlsx?)$", re.I)
+
+
+def strip_title_noise(title: str) -> str:
+    """'XX总结(优秀5篇)' / 'XX总结.docx' -> 'XX总结'."""
+    return strip_count(_FILE_SUFFIX.sub("", title.strip())).strip()
+
+
 def clean_page_title(title: str) -> str:
     """'<title>XX总结(优秀5篇)_范文网</title>' -> 'XX总结'."""
     title = clean_line(title)
     parts = [p for p in re.split(r"\s*(?:_|\||｜| - | — | – |-{2,})\s*", title) if p]
-    return strip_count(parts[0]) if parts else ""
+    return strip_title_noise(parts[0]) if parts else ""
 
 
 # --- piece markers ----------------------------------------------------------------------
@@ -425,6 +504,7 @@ def build_article(raw: RawDocument) -> ParsedArticle:
                 limit = settings.FANWEN_IMPORT_MAX_PARAGRAPHS
                 raise ImportRejected(f"段落过多：超过每篇 {limit} 段的上限，请拆分后再导入")
 
+    lines = _drop_edge_chrome(lines)
     markers = find_piece_markers(lines)
     title = raw.title or _usable_crumb_title(crumb_title)
     if not title:
@@ -436,16 +516,17 @@ def build_article(raw: RawDocument) -> ParsedArticle:
     if not title and markers and markers[0].stem:
         # "XX总结篇一" names the article too.
         title = markers[0].stem
-    title = strip_count(clean_line(title or raw.fallback_title)) or raw.fallback_title
+    title = strip_title_noise(clean_line(title or raw.fallback_title)) or raw.fallback_title
     if not title:
         raise ImportRejected("找不到标题")
 
-    # The page repeats its title (with and without the count) above the text.
+    # The page repeats its title (with and without the count, as a file name) above the text.
     marker_rows = {m.index for m in markers}
+    title_key = _SPACES.sub("", title)
     kept = [
         (i, line)
         for i, line in enumerate(lines)
-        if i in marker_rows or strip_count(line.text) != title
+        if i in marker_rows or _SPACES.sub("", strip_title_noise(line.text)) != title_key
     ]
     if markers:
         index_map = {old: new for new, (old, _) in enumerate(kept)}
@@ -493,7 +574,24 @@ def build_article(raw: RawDocument) -> ParsedArticle:
         intro=intro,
         editor_name=editor[:40],
         category_path=[c[:50] for c in crumbs],
+        site=raw.site[:200],
     )
+
+
+def _drop_edge_chrome(lines: list[Line]) -> list[Line]:
+    """Without the furniture among the first and last EDGE_LINES lines (is_edge_chrome)."""
+    count = len(lines)
+    if not count:
+        return lines
+    return [
+        line
+        for i, line in enumerate(lines)
+        if not (
+            (i < EDGE_LINES or i >= count - EDGE_LINES)
+            and line.hint is None
+            and is_edge_chrome(line.text)
+        )
+    ]
 
 
 def _usable_crumb_title(text: str) -> str:
@@ -512,7 +610,8 @@ def _piece_title(marker: Marker, body: list[Line]) -> tuple[str, list[Line]]:
         len(first) <= 30
         and first[-1] not in _SENTENCE_END + "：:，,、"
         and heading_marker(first) is None
-        and len(body[1].text) > len(first)
+        # The next line is longer (a paragraph) or a heading of the piece ("一、主要工作").
+        and (len(body[1].text) > len(first) or heading_marker(body[1].text) is not None)
     ):
         return first, body[1:]
     return "", body
