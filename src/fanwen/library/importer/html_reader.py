@@ -16,6 +16,7 @@ from fanwen.library.importer import ImportRejected, budget
 from fanwen.library.importer.encoding import decode_bytes
 from fanwen.library.importer.structure import (
     _EDITOR,
+    _NOT_TITLES,
     Line,
     RawDocument,
     clean_line,
@@ -99,6 +100,14 @@ def _paced(items):
         yield item
 
 
+def _content_like(tokens: set[str]) -> bool:
+    """ "articalContent", "post-content", "neirong2": a name built on a content word."""
+    return any(word in token for token in tokens for word in _CONTENT_WORDS)
+
+
+_CONTENT_WORDS = ("content", "artic", "zhengwen", "neirong", "entry")
+
+
 def _tokens(el) -> set[str]:
     names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
     return {t for t in _TOKEN_SPLIT.split(names) if t}
@@ -163,7 +172,12 @@ def read_html(data: bytes) -> RawDocument:
         if el is container or not isinstance(el.tag, str) or el.getparent() is None:
             continue
         tokens = _tokens(el)
-        if tokens & _BAD_INSIDE and not tokens & _GOOD and _cjk_count(el.text_content()) < 400:
+        if (
+            tokens & _BAD_INSIDE
+            and not tokens & _GOOD
+            and not _content_like(tokens)
+            and _cjk_count(el.text_content()) < 400
+        ):
             el.drop_tree()
     if not h1s:
         # No <h1>: the largest heading of the text area that names the page (<h2>, <h3>).
@@ -226,8 +240,9 @@ def _breadcrumb(root) -> tuple[list[str], str]:
     if not joined.startswith(_CRUMB_TEXT):
         joined = "当前位置: " + joined
     items = parse_crumb(joined) or []
-    items = [clean_line(item) for item in items if clean_line(item)]
-    items = [item for item in items if item not in home_links]
+    # "首页-初二作文-正文": a "-" trail splits into items that keep the dashes.
+    items = [clean_line(item).strip("-–—·:： ") for item in items]
+    items = [i for i in items if i and i not in home_links and i not in _NOT_TITLES]
     if items and items[-1] not in anchors:
         return items[:-1], items[-1]
     return items, ""
@@ -445,7 +460,7 @@ def _find_container(body):
     best, best_score = body, 0.0
     for el, score in scores.items():
         tokens = _tokens(el)
-        if tokens & _GOOD:
+        if tokens & _GOOD or _content_like(tokens):
             score *= 1.3
         elif tokens & _BAD:
             score *= 0.3
@@ -482,7 +497,9 @@ def _lines(container) -> list[Line]:
         buffer.clear()
         if not text:
             return
-        if link_chars >= 0.8 * len(text) and hints[-1] is None and not match_marker(text):
+        # Separators between links ("作文吧 | 初二作文") count with the links.
+        plain = len(text) - sum(text.count(sep) for sep in " |·/-—>›»")
+        if link_chars >= 0.8 * plain and hints[-1] is None and not match_marker(text):
             return
         lines.append(Line(text, hints[-1]))
 

@@ -97,6 +97,7 @@ _CUT = re.compile(
     r"|^(?:【[^】]{1,40}】)?\s*(?:相关(?:推荐|文章|阅读|范文|内容|专题)|猜你喜欢|推荐阅读|延伸阅读"
     r"|热门(?:推荐|文章|范文)|精彩推荐|更多(?:推荐|相关|精彩|范文)|最新(?:文章|范文)|本类热门)\s*[:：]?\s*$"
     r"|^.{1,40}相关(?:文章|范文|推荐)\s*[:：]?\s*$"
+    r"|^(?:看过本文的人|大家|网友|读者)?还(?:看了|喜欢)\s*[:：]?\s*$|^(?:你|您)可能(?:还)?(?:喜欢|感兴趣)"
 )
 
 # Whole lines that are site chrome. Keyword rules only apply to short lines (<= 40) so a paragraph
@@ -148,6 +149,7 @@ _STRONG_CHROME = re.compile(
     r"|(?:上传者|上传人|上传用户|贡献者|发布者|发布人|投稿人|文档编号|文档ID|文档id|文档Id|资源ID"
     r"|资源编号|资源大小|文档大小|下载积分|全文页数)\s{0,3}[:：]"
     r"|^本帖最后由\s"
+    r"|^[-—–]\s{0,3}\d{1,4}\s{0,3}[-—–]$"
 )
 
 # Chrome only near the top or bottom of the text (the first / last EDGE_LINES lines) and only
@@ -165,7 +167,13 @@ _EDGE_CHROME = re.compile(
     r"|下载(?:本文|全文|文档|此文|到|word|Word|WORD|PDF|pdf|APP|App|app)|^(?:立即|免费|点击)下载"
     r"|(?:打开|下载)\s{0,3}(?:APP|App|app|客户端)"
     r"|https?://|www\.|\.(?:com|cn|net|org)\b"
-    r"|^(?:文字|文|图|图片|摄影|排版|编辑|责编|审核|校对|供稿|作者|来源|出处|原标题)\s{0,3}[:：|丨]"
+    r"|^[（(【\[]?\s{0,2}(?:文字|文|图|图片|摄影|排版|编辑|责编|责任编辑|审核|校对|供稿|作者|来源|出处"
+    r"|原标题)\s{0,3}[:：|丨]"
+)
+# Notices about the text rather than of it: kept off even when they end like a sentence.
+_EDGE_NOTICE = re.compile(
+    r"首发于|转载请|禁止转载|未经(?:授权|许可)|原文链接|本文链接|本文档|下载自|转自|摘自"
+    r"|^[（(](?:本文|图片|图|文中图片|文章|来源|作者)[^（()）]{0,40}[）)]$"
 )
 # A numeric date with anything else on its line ("2024-03-05 07:21", "更新于 2023-08-01"),
 # or a 年月日 date with a clock time or a posting word. A line that is only a date stays:
@@ -188,6 +196,8 @@ def is_edge_chrome(text: str) -> bool:
     """A short line near the edge of the text that is site furniture, not the essay's."""
     if len(text) > EDGE_MAX_CHARS:
         return False
+    if _EDGE_NOTICE.search(text):
+        return True
     # A sentence of the essay ("…老师们可以随时下载使用，节省了…。") is not a link or notice.
     if text[-1] in "。；;" and len(text) > 12:
         return False
@@ -220,22 +230,38 @@ def is_chrome(text: str) -> bool:
         return True
     if len(text) <= 60 and (_END_MARK.match(text) or _STRONG_CHROME.search(text)):
         return True
+    if _is_rule_or_banner(text):
+        return True
     return bool(_MARKERS_ONLY.match(text))
+
+
+# Not "_": a line of underscores is a blank to fill in (placeholders), not a separator.
+_RULE_CHARS = "-—–=~*·.。…#+<>《》|/\\ "
+
+
+def _is_rule_or_banner(text: str) -> bool:
+    """A separator line ("--------") or a banner between runs of them ("------好文档------")."""
+    inner = text.strip(_RULE_CHARS)
+    if not inner:
+        return True
+    left = len(text) - len(text.lstrip("-—=~*"))
+    right = len(text) - len(text.rstrip("-—=~*"))
+    return left >= 3 and right >= 3
 
 
 # --- titles -----------------------------------------------------------------------------
 
 _COUNT_SUFFIX = re.compile(
     r"(?:(?<!\s)\s++)?[(（【\[]\s*+(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|热门|完整版|大全|集锦)*"
-    r"\s*[\d一二三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]\s*$"
-    r"|(?:优秀|精选|通用|汇总|合集)[\d一二三四五六七八九十]{1,3}篇$"
+    r"\s*[\d一二两三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]\s*$"
+    r"|(?:优秀|精选|通用|汇总|合集)[\d一二两三四五六七八九十]{1,3}篇$"
 )
 
 
 # The same count inside a piece title: 'XX总结（精选3篇）篇1' -> 'XX总结篇1'.
 _COUNT_INSIDE = re.compile(
     r"(?:(?<!\s)\s++)?[(（【\[]\s*+(?:优秀|精选|通用|最新|热门|实用|推荐|汇总|合集|必备|经典|范文|完整版|大全|集锦)*"
-    r"\s*[\d一二三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]"
+    r"\s*[\d一二两三四五六七八九十]{1,3}\s*篇\s*(?:范文|全)?\s*[)）】\]]"
 )
 
 
@@ -248,9 +274,20 @@ def strip_count(title: str) -> str:
 _FILE_SUFFIX = re.compile(r"\.(?:docx?|pdf|txt|wps|pptx?|xlsx?)$", re.I)
 
 
+# Tags sites add to a title: "XX反思（完整版）", "XX计划【精选】", "XX总结(word可编辑)".
+_TAG_WORDS = (
+    r"(?:完整版|精选|最新版?|推荐|通用|可编辑|可修改|[Ww][Oo][Rr][Dd]版?|[Dd][Oo][Cc][Xx]?版?|原创|必备"
+    r"|经典|优秀|热门|范文|免费|下载版|修订版|打印版|精品|全)"
+)
+_TITLE_TAG = re.compile(
+    rf"[(（【\[]\s{{0,2}}{_TAG_WORDS}(?:[\s,，、+]{{0,2}}{_TAG_WORDS}){{0,3}}\s{{0,2}}[)）】\]]$"
+)
+
+
 def strip_title_noise(title: str) -> str:
-    """'XX总结(优秀5篇)' / 'XX总结.docx' -> 'XX总结'."""
-    return strip_count(_FILE_SUFFIX.sub("", title.strip())).strip()
+    """'XX总结(优秀5篇)' / 'XX总结.docx' / 'XX反思（完整版）' -> 'XX总结'."""
+    title = strip_count(_FILE_SUFFIX.sub("", title.strip())).strip()
+    return _TITLE_TAG.sub("", title).strip() or title
 
 
 def clean_page_title(title: str) -> str:
@@ -520,9 +557,13 @@ def build_article(raw: RawDocument) -> ParsedArticle:
     if not title:
         raise ImportRejected("找不到标题")
 
-    # The page repeats its title (with and without the count, as a file name) above the text.
-    marker_rows = {m.index for m in markers}
+    # The page repeats its title (with and without the count, as a file name) above the text;
+    # short lines before that copy are the page's furniture ("精品文档就在这里").
     title_key = _SPACES.sub("", title)
+    lines = _from_title_line(lines, title_key, markers)
+    lines = _drop_excerpt(lines)
+    markers = find_piece_markers(lines)
+    marker_rows = {m.index for m in markers}
     kept = [
         (i, line)
         for i, line in enumerate(lines)
@@ -576,6 +617,40 @@ def build_article(raw: RawDocument) -> ParsedArticle:
         category_path=[c[:50] for c in crumbs],
         site=raw.site[:200],
     )
+
+
+def _from_title_line(lines: list[Line], title_key: str, markers: list[Marker]) -> list[Line]:
+    """Lines from the title's own copy on, when it comes within the first few lines and what
+    stands before it is short (a slogan, a site name), never an essay's paragraph."""
+    limit = min(len(lines), 5, markers[0].index if markers else 5)
+    for i in range(limit):
+        if _SPACES.sub("", strip_title_noise(lines[i].text)) == title_key:
+            before = lines[:i]
+            if before and all(len(line.text) <= 30 for line in before):
+                return lines[i:]
+            break
+    return lines
+
+
+_EXCERPT_LABEL = re.compile(
+    r"^(?:推荐阅读|导读|摘要|内容摘要|简介|内容简介|文章摘要|核心提示)\s*[:：]\s*"
+)
+
+
+def _drop_excerpt(lines: list[Line]) -> list[Line]:
+    """A page's summary above the text is the text's own start cut short ("推荐阅读:七月初，我们
+    …老人，"): it goes when the lines after it begin with the same words."""
+    for i in range(min(len(lines) - 1, 3)):
+        text = lines[i].text
+        if text[-1] in _SENTENCE_END:
+            continue
+        core = _SPACES.sub("", _EXCERPT_LABEL.sub("", text)).rstrip("….，,、")
+        if len(core) < 12:
+            continue
+        following = _SPACES.sub("", "".join(line.text for line in lines[i + 1 : i + 4]))
+        if following.startswith(core):
+            return lines[:i] + lines[i + 1 :]
+    return lines
 
 
 def _drop_edge_chrome(lines: list[Line]) -> list[Line]:

@@ -652,6 +652,241 @@ KEEP_BY_THEME = {
 }
 
 
+# Pages written by hand, each in the shape of yet another kind of site (DedeCMS 范文网,
+# 文库 reader, 简书 / 知乎 / 新浪博客 / 头条 style posts, a WAP page in GBK, a Markdown note,
+# a 文库 .txt with page counters, a Word export with markers); hand-export.docx is built below.
+HAND = {
+    "hand-dede.html": {
+        "title": "暑期社区志愿服务心得体会",
+        "piece_titles": [""],
+        "category": "工作心得体会",
+        "intro": "",
+        "no_chrome": [
+            "推荐阅读",
+            "发布人",
+            "发布时间",
+            "字体",
+            "打印",
+            "责任编辑",
+            "分隔线",
+            "上一篇",
+        ],
+        "keep": ["本身就是一种收获。"],
+    },
+    "hand-docin.html": {
+        "title": "小学二年级语文教学反思",
+        "piece_titles": [""],
+        "category": None,
+        "intro": "",
+        "no_chrome": [
+            "精品文档",
+            "值得你下载",
+            "----",
+            "- 1 -",
+            "- 2 -",
+            "资源ID",
+            "下载积分",
+            "全文页数",
+            "会员登录下载",
+            "完整版",
+            ".doc",
+            "豆丁文档网",
+        ],
+        "keep": ["只有常常回头看，才知道下一步该往哪里走。"],
+    },
+    "hand-jianshu.html": {
+        "title": "我的第一份实习总结",
+        "piece_titles": [""],
+        "category": None,
+        "intro": "",
+        "no_chrome": [
+            "2023.05.02",
+            "字数",
+            "阅读 567",
+            "关注",
+            "赞赏",
+            "简书",
+            "推荐阅读",
+            "下载App",
+        ],
+        "keep": ["我都想保持这份认真。"],
+    },
+    "hand-zhihu.html": {
+        "title": "如何写好一份读书心得？分享我的三点做法",
+        "piece_titles": [""],
+        "category": None,
+        "intro": "",
+        "no_chrome": [
+            "赞同",
+            "发布于",
+            "IP 属地",
+            "添加评论",
+            "申请转载",
+            "收藏",
+            "关注他",
+            "条评论",
+        ],
+        "keep": ["一、先记下触动你的地方", "具体的打算比空话更有分量。"],
+    },
+    "hand-sina.html": {
+        "title": "期末家长会班主任发言稿",
+        "piece_titles": [""],
+        "category": None,
+        "intro": "",
+        "no_chrome": [
+            "老杨的博客",
+            "转载▼",
+            "标签",
+            "分享：",
+            "赠金笔",
+            "阅读(112)",
+            "举报",
+            "前一篇",
+            "2019-01-12",
+            "教书二十年",
+        ],
+        "keep": ["各位家长：", "二、需要家长配合的地方", "祝各位家长新年快乐，阖家幸福！"],
+    },
+    "hand-toutiao.html": {
+        "title": "一位乡村教师的年终总结，看哭了很多人",
+        "piece_titles": [""],
+        "category": None,
+        "intro": "",
+        "no_chrome": [
+            "原创",
+            "2024-01-05",
+            "山里的讲台",
+            "关注",
+            "打开App",
+            "举报",
+            "展开全文",
+            "评论 356",
+            "点赞",
+            "转发",
+            "图片来自作者本人",
+        ],
+        "keep": ["但可以一点点变好。"],
+    },
+    "hand-wap.html": {
+        "title": "我最敬佩的人",
+        "piece_titles": [""],
+        "category": "初二作文",
+        "intro": "",
+        "no_chrome": [
+            "您的位置",
+            "作文吧",
+            "作者：佚名",
+            "人气",
+            "本文共1页",
+            "上一页",
+            "看过本文的人",
+            "我的好朋友",
+            "返回首页",
+            "电脑版",
+            "正文",
+        ],
+        "keep": ["这就是我敬佩他的原因。"],
+    },
+    "hand-note.md": {
+        "title": "军训心得体会",
+        "piece_titles": ["军训心得体会（一）", "军训心得体会（二）"],
+        "category": None,
+        "intro": "",
+        "no_chrome": ["来源：", "发布于", "阅读 231", "首发于", "转载请联系作者", "两篇"],
+        "keep": ["我第一次感到一个集体的力量。"],
+    },
+    "hand-wenku.txt": {
+        "title": "小学生安全教育心得体会",
+        "piece_titles": [""],
+        "category": None,
+        "intro": "",
+        "no_chrome": [
+            "文档编号",
+            "上传者",
+            "第 1 页 共 2 页",
+            "第 2 页 共 2 页",
+            "- 1 -",
+            "-----",
+            "下载自",
+            "天天文档",
+            "www.",
+            "[下载本文档]",
+            "[收藏]",
+            "[举报]",
+        ],
+        "keep": ["做一个懂安全、会保护自己的好学生。"],
+    },
+    "hand-export.docx": {
+        "title": "学生会干部竞选演讲稿",
+        "piece_titles": ["竞选宣传部部长", "竞选学习部部长", "竞选文艺部部长"],
+        "category": None,
+        "intro": "竞选演讲稿要让同学们记住你是谁、想做什么，下面三篇供参考。",
+        "no_chrome": [
+            "仅供学习参考",
+            "百文库",
+            "第 1 页",
+            "第1页",
+            "共3页",
+            "word版",
+            "可编辑",
+            "（完）",
+        ],
+        "keep": ["请投我一票，谢谢大家！"],
+    },
+}
+
+EXPORT_PIECES = [
+    (
+        "竞选宣传部部长",
+        [
+            "大家好！我叫陈思远，来自高一三班。平时我喜欢画画和拍照，学校运动会的海报就是我和同学一起完成的。",
+            "如果我当选宣传部部长，我想让每月的板报都由不同班级轮流设计，让更多同学的作品被看见。",
+            "请投我一票，谢谢大家！",
+        ],
+    ),
+    (
+        "竞选学习部部长",
+        [
+            "各位同学好，我是高一五班的林一帆。我不是成绩最好的那个，但我知道怎样从落后追上来。",
+            "我想在每个年级建立互助小组，成绩好的同学带一带有困难的同学，期末前再办几次答疑会。",
+            "相信我，也相信我们一起能把学习变得轻松一些。请投我一票，谢谢大家！",
+        ],
+    ),
+    (
+        "竞选文艺部部长",
+        [
+            "大家好，我是高二一班的周小满，学了八年古筝，也参加过两次校园歌手大赛。",
+            "我希望文艺部不只办晚会，还能在午休时间举办小型的音乐分享，让喜欢音乐的同学有一个舞台。",
+            "请投我一票，谢谢大家！",
+        ],
+    ),
+]
+
+
+def hand_export_docx() -> bytes:
+    """A Word file as 文库 sites export it: header and footer lines, a banner paragraph, the
+    title with a tag, 【篇一】 markers each followed by the piece's title."""
+    import docx
+
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = "百文库 · 仅供学习参考"
+    document.sections[0].footer.paragraphs[0].text = "第 1 页 共 3 页"
+    document.add_paragraph("本文档由百文库用户上传，仅供学习参考")
+    document.add_paragraph("学生会干部竞选演讲稿（word版可编辑）")
+    document.add_paragraph("竞选演讲稿要让同学们记住你是谁、想做什么，下面三篇供参考。")
+    for n, (piece_title, texts) in enumerate(EXPORT_PIECES):
+        document.add_paragraph(f"【篇{CN[n]}】")
+        document.add_paragraph(piece_title)
+        for text in texts:
+            document.add_paragraph(text)
+        if n == 0:
+            document.add_paragraph("第1页 共3页")
+    document.add_paragraph("（完）")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def build() -> None:
     expectations = {}
     counters: dict[str, int] = {}
@@ -697,10 +932,16 @@ def build() -> None:
             "no_chrome": sorted(set(chrome)),
             "keep": keep,
         }
+    (HERE / "hand-export.docx").write_bytes(hand_export_docx())
+    for name, entry in HAND.items():
+        expectations[name] = {**entry, "pieces": len(entry["piece_titles"])}
     (HERE / "expectations.json").write_text(
         json.dumps(expectations, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
-    print(len(expectations), "pages,", len(FAMILY), "families")
+    families = {
+        name.split("-")[0] if not name.startswith("hand-") else name for name in expectations
+    }
+    print(len(expectations), "pages,", len(families), "site shapes")
 
 
 if __name__ == "__main__":
