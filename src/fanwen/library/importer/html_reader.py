@@ -253,35 +253,52 @@ _TRAIL_SEPARATORS = set(">›»→＞/|·\u00a0 \t\r\n")
 
 def _trail_by_shape(root):
     """A trail with no telling class or text: a short element of links separated only by
-    '›' / '>' / '»', whose first link goes to the site's home page."""
-    body = root.find("body")
-    for el in _paced((body if body is not None else root).iter("div", "p", "nav", "span", "ul")):
-        anchors = list(el.iter("a"))
-        if len(anchors) < 2 or len(anchors) > 8:
+    '›' / '>' / '»', whose first link goes to the site's home page. Looked for around each
+    home link, with bounded work per candidate (a page of deeply nested links stays linear)."""
+    seen: set = set()
+    for anchor in _paced(root.iter("a")):
+        if not _SITE_ROOT_HREF.match((anchor.get("href") or "").strip()):
             continue
-        href = (anchors[0].get("href") or "").strip()
-        if not _SITE_ROOT_HREF.match(href):
-            continue
-        text = el.text_content()
-        if len(text) > 200 or not any(sep in text for sep in "›»>＞→"):
-            continue
-        # Between the links only separators (and, at the end, the article's own name).
-        gaps = [(a.tail or "") for a in anchors[:-1]] + [
-            "".join(child.text_content() for child in el if child.tag not in ("a",))
-        ]
-        if all(set(gap) <= _TRAIL_SEPARATORS for gap in gaps[:-1]) and _between_links(el):
-            return el
+        parent = anchor.getparent()
+        for candidate in (parent, parent.getparent() if parent is not None else None):
+            if candidate is None or candidate in seen or candidate.tag in ("body", "html"):
+                continue
+            seen.add(candidate)
+            if _is_trail(candidate, anchor):
+                return candidate
     return None
 
 
-def _between_links(el) -> bool:
-    """Every non-link child of the trail is a separator element (<em>›</em>, <span>>)."""
-    for child in el:
-        if not isinstance(child.tag, str) or child.tag == "a":
+def _bounded_text(el, limit: int = 300) -> str | None:
+    """The element's text, or None when it runs past `limit` characters or 60 nodes."""
+    parts, size = [], 0
+    for count, part in enumerate(el.itertext()):
+        size += len(part)
+        if size > limit or count > 60:
+            return None
+        parts.append(part)
+    return "".join(parts)
+
+
+def _is_trail(el, home) -> bool:
+    children = [child for child in el if isinstance(child.tag, str)]
+    if len(children) > 20:
+        return False
+    links = [c for c in children if c.tag == "a"]
+    # At least two links, the home link first.
+    if len(links) < 2 or links[0] is not home:
+        return False
+    text = _bounded_text(el, 200)
+    if text is None or not any(sep in text for sep in "›»>＞→"):
+        return False
+    # Between the links only separators: their tails, and any non-link child (<em>›</em>).
+    for child in children:
+        if child.tag == "a":
             continue
-        if set(child.text_content()) - _TRAIL_SEPARATORS:
+        inner = _bounded_text(child, 20)
+        if inner is None or set(inner) - _TRAIL_SEPARATORS:
             return False
-    return True
+    return all(set(link.tail or "") <= _TRAIL_SEPARATORS for link in links[:-1])
 
 
 def _is_logo(h1) -> bool:
@@ -403,8 +420,8 @@ def _heading_titles(container, page_title: str, site_names: set[str]) -> list[st
     """<h2>/<h3> texts that could title the page, the one matching <title> first."""
     found = []
     for tag in ("h2", "h3"):
-        for el in container.iter(tag):
-            text = clean_line(el.text_content())
+        for el in list(container.iter(tag))[:20]:
+            text = clean_line(_bounded_text(el, 200) or "")
             if text and len(text) <= 60 and not _is_site_name(text, site_names):
                 found.append(text)
         if found:

@@ -567,7 +567,9 @@ def build_article(raw: RawDocument) -> ParsedArticle:
     kept = [
         (i, line)
         for i, line in enumerate(lines)
-        if i in marker_rows or _SPACES.sub("", strip_title_noise(line.text)) != title_key
+        if i in marker_rows
+        or len(line.text) > len(title) + 40
+        or _SPACES.sub("", strip_title_noise(line.text)) != title_key
     ]
     if markers:
         index_map = {old: new for new, (old, _) in enumerate(kept)}
