@@ -137,6 +137,10 @@ def read_html(data: bytes) -> RawDocument:
 
     raw_title = clean_line(" ".join(root.xpath("//title//text()")))
     page_title = clean_page_title(raw_title)
+    if not page_title:
+        # 公众号 pages often leave <title> empty and name the article in og:title.
+        og_title = root.xpath("//meta[@property='og:title']/@content")[:1]
+        page_title = clean_page_title(og_title[0]) if og_title else ""
     site = _site_key(root, raw_title)
     site_names = _site_names(root, raw_title)
     crumbs, crumb_title = _breadcrumb(root)

@@ -98,6 +98,7 @@ _CUT = re.compile(
     r"|热门(?:推荐|文章|范文)|精彩推荐|更多(?:推荐|相关|精彩|范文)|最新(?:文章|范文)|本类热门)\s*[:：]?\s*$"
     r"|^.{1,40}相关(?:文章|范文|推荐)\s*[:：]?\s*$"
     r"|^(?:看过本文的人|大家|网友|读者)?还(?:看了|喜欢)\s*[:：]?\s*$|^(?:你|您)可能(?:还)?(?:喜欢|感兴趣)"
+    r"|^(?:往期|精彩|历史)(?:推荐|回顾|精选|文章)\s*[:：]?\s*$"
 )
 
 # Whole lines that are site chrome. Keyword rules only apply to short lines (<= 40) so a paragraph
@@ -168,11 +169,12 @@ _EDGE_CHROME = re.compile(
     r"|(?:打开|下载)\s{0,3}(?:APP|App|app|客户端)"
     r"|https?://|www\.|\.(?:com|cn|net|org)\b"
     r"|^[（(【\[]?\s{0,2}(?:文字|文|图|图片|摄影|排版|编辑|责编|责任编辑|审核|校对|供稿|作者|来源|出处"
-    r"|原标题)\s{0,3}[:：|丨]"
+    r"|原标题|指导老师|指导教师|辅导老师)\s{0,3}[:：|丨]"
+    r"|^[▲△↑]\s{0,2}(?:图|来源|摄影)"
 )
 # Notices about the text rather than of it: kept off even when they end like a sentence.
 _EDGE_NOTICE = re.compile(
-    r"首发于|转载请|禁止转载|未经(?:授权|许可)|原文链接|本文链接|本文档|下载自|转自|摘自"
+    r"首发于|转载请|禁止转载|未经(?:授权|许可)|原文链接|本文链接|本文档|下载自|转自|摘自|图片来(?:源|自)"
     r"|^[（(](?:本文|图片|图|文中图片|文章|来源|作者)[^（()）]{0,40}[）)]$"
 )
 # A numeric date with anything else on its line ("2024-03-05 07:21", "更新于 2023-08-01"),
@@ -195,7 +197,8 @@ def _dated_chrome(text: str) -> bool:
 def is_edge_chrome(text: str) -> bool:
     """A short line near the edge of the text that is site furniture, not the essay's."""
     if len(text) > EDGE_MAX_CHARS:
-        return False
+        # "本文来源：https://…": an address makes a line long, not a sentence.
+        return len(text) <= 160 and _is_address_line(text)
     if _EDGE_NOTICE.search(text):
         return True
     # A sentence of the essay ("…老师们可以随时下载使用，节省了…。") is not a link or notice.
@@ -204,6 +207,15 @@ def is_edge_chrome(text: str) -> bool:
     if _GENRE_EDGE.match(text):
         return False
     return bool(_EDGE_CHROME.search(text)) or _dated_chrome(text)
+
+
+_ADDRESS = re.compile(r"https?://\S{4,}|www\.\S{4,}")
+
+
+def _is_address_line(text: str) -> bool:
+    """A line that is mostly a web address (what is left beside it is a short label)."""
+    match = _ADDRESS.search(text)
+    return bool(match) and len(text) - (match.end() - match.start()) <= 30
 
 
 # Lines a letter or notice ends with: never chrome, however short and dated.
@@ -548,7 +560,12 @@ def build_article(raw: RawDocument) -> ParsedArticle:
         title = next((line.text for line in lines if line.hint == "title"), "")
     if not title and lines and not (markers and markers[0].index == 0):
         first = lines[0].text
-        if len(first) <= 60 and first[-1] not in _SENTENCE_END and heading_marker(first) is None:
+        # "亲爱的孩子们：" opens a letter; it names nothing.
+        if (
+            len(first) <= 60
+            and first[-1] not in _SENTENCE_END + "：:，,"
+            and heading_marker(first) is None
+        ):
             title = first
     if not title and markers and markers[0].stem:
         # "XX总结篇一" names the article too.
