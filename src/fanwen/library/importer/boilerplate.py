@@ -23,6 +23,7 @@ MIN_FILES = 3
 MIN_SHARE = 0.3
 # Within one site's pages of a batch (ParsedArticle.site): at least two, and half of them.
 SITE_SHARE = 0.5
+SENTENCE_SHARE = 0.6
 MAX_CHARS = 60
 EDGE_BLOCKS = 4
 
@@ -49,7 +50,12 @@ def _edge_lines(article: ParsedArticle) -> set[str]:
         blocks = piece.blocks
         for block in blocks[:EDGE_BLOCKS] + blocks[-EDGE_BLOCKS:]:
             text = block.get("text", "")
-            if block.get("kind") == "p" and len(text) <= MAX_CHARS and not _GENRE_LINES.match(text):
+            if (
+                block.get("kind") == "p"
+                and len(text) <= MAX_CHARS
+                and not _GENRE_LINES.match(text)
+                and not _SALUTATION.match(text)
+            ):
                 found.add(_key(text))
     return found
 
@@ -62,7 +68,14 @@ def repeated_lines(articles: list[ParsedArticle]) -> set[str]:
     for article in articles:
         counts.update(_edge_lines(article))
     needed = max(MIN_FILES, math.ceil(MIN_SHARE * len(articles)))
-    return {line for line, count in counts.items() if count >= needed}
+    # A sentence many files share ("请党组织在实践中考验我。" in a batch of applications) is
+    # the genre speaking; only one on most of the batch is furniture.
+    sentence_needed = max(needed, math.ceil(SENTENCE_SHARE * len(articles)))
+    return {
+        line
+        for line, count in counts.items()
+        if count >= (sentence_needed if line.endswith(_SENTENCE_ENDS) else needed)
+    }
 
 
 def site_repeated_lines(articles: list[ParsedArticle]) -> set[str]:
@@ -80,9 +93,7 @@ def site_repeated_lines(articles: list[ParsedArticle]) -> set[str]:
     return {
         line
         for line, count in counts.items()
-        if count >= needed
-        and (count >= MIN_FILES or not line.endswith(_SENTENCE_ENDS))
-        and not _SALUTATION.match(line)
+        if count >= needed and (count >= MIN_FILES or not line.endswith(_SENTENCE_ENDS))
     }
 
 

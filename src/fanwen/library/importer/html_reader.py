@@ -344,6 +344,17 @@ def _title_key(text: str) -> str:
     return _WS.sub("", strip_title_noise(text)).rstrip("….")
 
 
+# An <h1> that names the page type, not the article.
+_GENERIC_HEADINGS = _NOT_TITLES | {
+    "文章详情",
+    "内容详情",
+    "范文详情",
+    "正文内容",
+    "文档详情",
+    "文章正文",
+}
+
+
 def _echoes(crumb: str, title: str) -> bool:
     """The breadcrumb's last item repeats the title: equal, holding it, or a shortened start
     ("教师个人年度工作…"). A shorter word inside the title ("入党申请书" in "大学生入党申请书") is
@@ -363,7 +374,9 @@ def _choose_title(crumb_title: str, h1s: list[str], page_title: str) -> tuple[st
     The page's own title element wins: the article's <h1> (the one that matches <title> when
     there are several), else <title> minus the site name. The breadcrumb's last item is the
     title only when it matches one of them, or when the page has nothing else."""
-    usable = [strip_title_noise(h) for h in h1s if _cjk_count(h) >= 2]
+    usable = [
+        strip_title_noise(h) for h in h1s if _cjk_count(h) >= 2 and h not in _GENERIC_HEADINGS
+    ]
     own = ""
     if page_title:
         own = next((h for h in usable if _same_title(h, page_title)), "")

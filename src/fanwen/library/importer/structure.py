@@ -117,7 +117,7 @@ _CHROME_SHORT = re.compile(
     r"|不限量(?:复制|下载)|(?:扫码|扫一扫|长按|识别二维码).{0,12}(?:下载|支付|关注|获取|领取|阅读|复制)"
     r"|(?:点击|免费|立即|一键)\s*下载|下载(?:本文|全文|文档|此文|word|Word|WORD|完整版)|^下载$"
     r"|版权(?:归|所有|声明|说明)|转载(?:请|需|务必)注明|(?:来源于|来自|选自)(?:网络|互联网)|如(?:有|涉及)侵权"
-    r"|^(?:上一篇|下一篇|上一页|下一页|返回(?:首页|列表|顶部|目录))|^(?:分享到|收藏本文|打印本文|举报|纠错|加入收藏)"
+    r"|^(?:上一篇|下一篇|上一页|下一页|返回(?:首页|列表|顶部|目录))|^(?:分享到|收藏本文|打印本文|举报(?!电话|信箱|邮箱|热线|方式)|纠错|加入收藏)"
     r"|请点击(?:这里|此处|下载|查看)|复制(?:本文|全文)|(?:会员|VIP|vip)\s*(?:下载|专享|免费|特权)"
     r"|(?:关注|搜索)(?:微信)?公众号|(?:展开|阅读|查看)(?:全文|更多)|剩余\s*\d+%?\s*未读|温馨提示\s*[:：]"
     r"|Copyright|copyright|©|ICP备|备案号|^\d+(?:\.\d+)?\s*元(?:\s*\d+(?:\.\d+)?\s*元)?$"
@@ -164,7 +164,7 @@ _EDGE_CHROME = re.compile(
     r"|(?:会员|VIP|vip|Vip)\s{0,3}(?:可|免费|专享|登录|阅读|下载|全文|特权|用户|专区|尊享)"
     r"|(?:开通|加入|成为|升级|购买)\s{0,3}(?:会员|VIP|vip)|全文(?:免费)?阅读|阅读(?:全文|原文)"
     r"|剩余\s{0,3}\d{1,4}\s{0,3}页|登录后"
-    r"|举报|分享到?|收藏|点赞|在看|打印|纠错|评论\s{0,3}[(（]?\d|关注我们|蓝字|二维码|转发"
+    r"|点赞支持|(?:点赞|收藏|转发|分享)(?:一下|支持|鼓励)|点个在看|关注我们|蓝字|二维码"
     r"|下载(?:本文|全文|文档|此文|到|word|Word|WORD|PDF|pdf|APP|App|app)|^(?:立即|免费|点击)下载"
     r"|(?:打开|下载)\s{0,3}(?:APP|App|app|客户端)"
     r"|https?://|www\.|\.(?:com|cn|net|org)\b"
@@ -204,9 +204,22 @@ def is_edge_chrome(text: str) -> bool:
     # A sentence of the essay ("…老师们可以随时下载使用，节省了…。") is not a link or notice.
     if text[-1] in "。；;" and len(text) > 12:
         return False
-    if _GENRE_EDGE.match(text):
+    if _GENRE_EDGE.match(text) or heading_marker(text) is not None:
         return False
-    return bool(_EDGE_CHROME.search(text)) or _dated_chrome(text)
+    return bool(_EDGE_CHROME.search(text)) or _dated_chrome(text) or _is_link_bar(text)
+
+
+# A bar of page actions: "收藏本文 | 打印本文", "点赞（12） 收藏（3）", "评论 356  转发".
+_ACTION = re.compile(r"举报|分享|收藏|点赞|在看|打印|纠错|转发|评论|回复|赞同|反馈")
+_ACTION_BAR = re.compile(
+    r"举报|分享到?|收藏|点赞|在看|打印|纠错|转发|评论|回复|喜欢|赞同|赞|反馈|复制|阅读原文|微信|微博"
+    r"|QQ空间|QQ|朋友圈|本文|文章|全文|[\d\s|·/:：.()（）\[\]【】,，、+▼▲↓]|万|次"
+)
+
+
+def _is_link_bar(text: str) -> bool:
+    """Only action words, counts and separators: "举报 | 纠错" is a bar, "学会分享" is not."""
+    return bool(_ACTION.search(text)) and len(_ACTION_BAR.sub("", text)) <= 1
 
 
 _ADDRESS = re.compile(r"https?://\S{4,}|www\.\S{4,}")

@@ -69,3 +69,12 @@ def test_a_site_s_line_stays_on_other_sites_pages():
     strip_repeated(batch)
     assert batch[2].pieces[0].blocks[-1]["text"] == "某某网祝您写作愉快"
     assert all(b.pieces[0].blocks[-1]["text"] == "敬礼！" for b in batch[:2])
+
+
+def test_a_batch_of_applications_keeps_its_salutation_and_its_shared_sentences():
+    shared = "请党组织在实践中考验我。"
+    batch = [article(n, head="敬爱的党组织：", tail=shared if n < 5 else "") for n in range(10)]
+    assert repeated_lines(batch) == set()
+    strip_repeated(batch)
+    assert all(item.pieces[0].blocks[0]["text"] == "敬爱的党组织：" for item in batch)
+    assert all(item.pieces[0].blocks[-1]["text"] == shared for item in batch[:5])
