@@ -105,7 +105,8 @@ _CUT = re.compile(
 # that happens to mention 客服 or 版权 survives.
 _META = re.compile(
     r"^(?:格式\s*[:：]\s*[A-Za-z]{2,5}\b|上传(?:日期|时间)\s*[:：])"
-    r"|^(?:发布|更新|上传)?(?:时间|日期)\s*[:：]\s*\d{2,4}[-/.年]"
+    # "日期：2024年3月5日" under a signature is the letter's; a page's post date is numeric.
+    r"|^(?:发布|更新|上传)(?:时间|日期)\s*[:：]\s*\d{2,4}[-/.年]|^(?:时间|日期)\s*[:：]\s*\d{2,4}[-/.]"
     r"|^(?:来源|作者|编辑|责任编辑|浏览|浏览次数|浏览量|阅读|阅读量|阅读数|点击|点击数|人气|字数|文档格式|文件大小"
     r"|下载次数|发布时间|更新时间|发布日期|发布者|上传者|上传|页数|大小|格式|分类|栏目|标签|关键词|所属分类)\s*[:：]"
     r"|小编\s*[:：]"
@@ -185,7 +186,7 @@ _EDGE_NOTICE = re.compile(
 _NUM_DATE = re.compile(r"\d{4}\s{0,2}[-/.]\s{0,2}\d{1,2}\s{0,2}[-/.]\s{0,2}\d{1,2}")
 _CN_DATE = re.compile(r"\d{4}\s{0,2}年\s{0,2}\d{1,2}\s{0,2}月(?:\s{0,2}\d{1,2}\s{0,2}[日号])?")
 _CLOCK = re.compile(r"\d{1,2}:\d{2}")
-_POSTED = re.compile(r"发布|发表|更新|编辑|上传|时间|日期|于|posted", re.I)
+_POSTED = re.compile(r"发布|发表|更新|编辑|上传|posted", re.I)
 
 
 def _dated_chrome(text: str) -> bool:
