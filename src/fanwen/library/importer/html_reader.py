@@ -3,6 +3,11 @@
 The title, breadcrumb and 小编 are read from the whole page (they usually sit above the
 text); the text comes from the main content container: the element whose paragraphs hold
 the most Chinese text (readability-style scoring, helped by ids/classes like "content").
+
+The title is the page's own: the article's <h1> (not a logo, not the site's name), else a
+heading of the text that matches <title>, else <title> minus the site name. A breadcrumb's
+last item is the title only when it matches one of them; a trail that ends at a category
+("首页 > 范文 > 入党申请书") adds that category to category_path instead.
 """
 
 from __future__ import annotations
