@@ -13,9 +13,14 @@ Storing a parsed article is fanwen.library.actions.do_import_article.
 Modules: files (dispatch; regular files only, bounded reads, size limit), budget (the
 wall clock per file), encoding (BOMs, UTF-16/32 without one, UTF-8, GB18030, Big5 → simplified;
 Japanese, Korean and invalid bytes refused), text_reader (.txt, .md), docx_reader (counted
-inflation, zip-bomb and XXE checks, styles), html_reader (main container among site chrome),
-structure (title, intro, pieces, headings, boilerplate: the rules all formats share),
-placeholders, dedup. Every step is linear in its input.
+inflation, zip-bomb and XXE checks, styles), html_reader (main container among site chrome;
+the title from the page's own <h1> / <title>, a breadcrumb's last item only when it matches,
+else it is the category), structure (title, intro, pieces, headings, site chrome: fixed
+phrases anywhere, and dates, counters, uploader/document numbers, membership notices and
+share/report/download bars in short lines near the top or bottom — the rules all formats
+share), boilerplate (lines repeated across a batch, or across one site's pages in it),
+placeholders, dedup. Every step is linear in its input. tests/sites/ holds the corpus of
+pages from many site families that these rules are measured on (test_site_corpus.py).
 """
 
 from dataclasses import dataclass, field
@@ -45,6 +50,9 @@ class ParsedArticle:
     editor_name: str = ""
     # Category names from the page's breadcrumb, outermost first ("当前位置:首页 >> 作文 >> …").
     category_path: list[str] = field(default_factory=list)
+    # The site a saved page came from (canonical host or <title> suffix): boilerplate learnt
+    # across one site's pages of a batch (boilerplate.strip_repeated). "" when unknown.
+    site: str = ""
 
 
 # Imported last: the readers need the classes above.

@@ -3,6 +3,11 @@
 The title, breadcrumb and 小编 are read from the whole page (they usually sit above the
 text); the text comes from the main content container: the element whose paragraphs hold
 the most Chinese text (readability-style scoring, helped by ids/classes like "content").
+
+The title is the page's own: the article's <h1> (not a logo, not the site's name), else a
+heading of the text that matches <title>, else <title> minus the site name. A breadcrumb's
+last item is the title only when it matches one of them; a trail that ends at a category
+("首页 > 范文 > 入党申请书") adds that category to category_path instead.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from fanwen.library.importer import ImportRejected, budget
 from fanwen.library.importer.encoding import decode_bytes
 from fanwen.library.importer.structure import (
     _EDITOR,
+    _NOT_TITLES,
     Line,
     RawDocument,
     clean_line,
     clean_page_title,
     match_marker,
     parse_crumb,
-    strip_count,
+    strip_title_noise,
 )
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
@@ -99,6 +105,14 @@ def _paced(items):
         yield item
 
 
+def _content_like(tokens: set[str]) -> bool:
+    """ "articalContent", "post-content", "neirong2": a name built on a content word."""
+    return any(word in token for token in tokens for word in _CONTENT_WORDS)
+
+
+_CONTENT_WORDS = ("content", "artic", "zhengwen", "neirong", "entry")
+
+
 def _tokens(el) -> set[str]:
     names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
     return {t for t in _TOKEN_SPLIT.split(names) if t}
@@ -126,9 +140,20 @@ def read_html(data: bytes) -> RawDocument:
     except (etree.ParserError, ValueError):
         raise ImportRejected("无法解析网页（HTML 为空或已损坏）") from None
 
-    page_title = clean_page_title(" ".join(root.xpath("//title//text()")))
+    raw_title = clean_line(" ".join(root.xpath("//title//text()")))
+    page_title = clean_page_title(raw_title)
+    if not page_title:
+        # 公众号 pages often leave <title> empty and name the article in og:title.
+        og_title = root.xpath("//meta[@property='og:title']/@content")[:1]
+        page_title = clean_page_title(og_title[0]) if og_title else ""
+    site = _site_key(root, raw_title)
+    site_names = _site_names(root, raw_title)
     crumbs, crumb_title = _breadcrumb(root)
-    h1s = [clean_line(h.text_content()) for h in _paced(root.iter("h1")) if not _is_logo(h)]
+    h1s = [
+        clean_line(h.text_content())
+        for h in _paced(root.iter("h1"))
+        if not _is_logo(h) and not _is_site_name(clean_line(h.text_content()), site_names)
+    ]
     body = root.find("body")
     if body is None:
         body = root
@@ -156,15 +181,27 @@ def read_html(data: bytes) -> RawDocument:
         if el is container or not isinstance(el.tag, str) or el.getparent() is None:
             continue
         tokens = _tokens(el)
-        if tokens & _BAD_INSIDE and not tokens & _GOOD and _cjk_count(el.text_content()) < 400:
+        if (
+            tokens & _BAD_INSIDE
+            and not tokens & _GOOD
+            and not _content_like(tokens)
+            and _cjk_count(el.text_content()) < 400
+        ):
             el.drop_tree()
+    if not h1s:
+        # No <h1>: the largest heading of the text area that names the page (<h2>, <h3>).
+        h1s = _heading_titles(container, page_title, site_names)
     lines = _lines(container)
-    title = _choose_title(crumb_title, h1s, page_title)
+    title, crumb_is_category = _choose_title(crumb_title, h1s, page_title)
+    if crumb_is_category:
+        # "首页 > 范文 > 入党申请书" ends at the category: the page's own title is elsewhere.
+        crumbs = [*crumbs, crumb_title]
     return RawDocument(
         lines=lines,
         source_format="html",
         title=title,
         crumbs=crumbs,
+        site=site,
         editor_name=editor_match.group(1) if editor_match else "",
     )
 
@@ -198,6 +235,8 @@ def _breadcrumb(root) -> tuple[list[str], str]:
             element = el
             break
     if element is None:
+        element = _trail_by_shape(root)
+    if element is None:
         return [], ""
     anchors = {clean_line(a.text_content()) for a in element.iter("a")}
     # The trail's first link is often the site's own name ("某某文库网"), not a category.
@@ -210,11 +249,65 @@ def _breadcrumb(root) -> tuple[list[str], str]:
     if not joined.startswith(_CRUMB_TEXT):
         joined = "当前位置: " + joined
     items = parse_crumb(joined) or []
-    items = [clean_line(item) for item in items if clean_line(item)]
-    items = [item for item in items if item not in home_links]
+    # "首页-初二作文-正文": a "-" trail splits into items that keep the dashes.
+    items = [clean_line(item).strip("-–—·:： ") for item in items]
+    items = [i for i in items if i and i not in home_links and i not in _NOT_TITLES]
     if items and items[-1] not in anchors:
         return items[:-1], items[-1]
     return items, ""
+
+
+_TRAIL_SEPARATORS = set(">›»→＞/|·\u00a0 \t\r\n")
+
+
+def _trail_by_shape(root):
+    """A trail with no telling class or text: a short element of links separated only by
+    '›' / '>' / '»', whose first link goes to the site's home page. Looked for around each
+    home link, with bounded work per candidate (a page of deeply nested links stays linear)."""
+    seen: set = set()
+    for anchor in _paced(root.iter("a")):
+        if not _SITE_ROOT_HREF.match((anchor.get("href") or "").strip()):
+            continue
+        parent = anchor.getparent()
+        for candidate in (parent, parent.getparent() if parent is not None else None):
+            if candidate is None or candidate in seen or candidate.tag in ("body", "html"):
+                continue
+            seen.add(candidate)
+            if _is_trail(candidate, anchor):
+                return candidate
+    return None
+
+
+def _bounded_text(el, limit: int = 300) -> str | None:
+    """The element's text, or None when it runs past `limit` characters or 60 nodes."""
+    parts, size = [], 0
+    for count, part in enumerate(el.itertext()):
+        size += len(part)
+        if size > limit or count > 60:
+            return None
+        parts.append(part)
+    return "".join(parts)
+
+
+def _is_trail(el, home) -> bool:
+    children = [child for child in el if isinstance(child.tag, str)]
+    if len(children) > 20:
+        return False
+    links = [c for c in children if c.tag == "a"]
+    # At least two links, the home link first.
+    if len(links) < 2 or links[0] is not home:
+        return False
+    text = _bounded_text(el, 200)
+    if text is None or not any(sep in text for sep in "›»>＞→"):
+        return False
+    # Between the links only separators: their tails, and any non-link child (<em>›</em>).
+    for child in children:
+        if child.tag == "a":
+            continue
+        inner = _bounded_text(child, 20)
+        if inner is None or set(inner) - _TRAIL_SEPARATORS:
+            return False
+    return all(set(link.tail or "") <= _TRAIL_SEPARATORS for link in links[:-1])
 
 
 def _is_logo(h1) -> bool:
@@ -246,19 +339,117 @@ def _looks_like_trail(el) -> bool:
     )
 
 
-def _choose_title(crumb_title: str, h1s: list[str], page_title: str) -> str:
-    if crumb_title and not crumb_title.endswith(("…", "...")) and _cjk_count(crumb_title) >= 2:
-        return strip_count(crumb_title)
-    usable = [h for h in h1s if _cjk_count(h) >= 4]
+def _same_title(a: str, b: str) -> bool:
+    """Equal, or one holds the other: a breadcrumb or <title> may shorten or lengthen the h1."""
+    a, b = _title_key(a), _title_key(b)
+    return bool(a and b) and (a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a)))
+
+
+def _title_key(text: str) -> str:
+    return _WS.sub("", strip_title_noise(text)).rstrip("….")
+
+
+# An <h1> that names the page type, not the article.
+_GENERIC_HEADINGS = _NOT_TITLES | {
+    "文章详情",
+    "内容详情",
+    "范文详情",
+    "正文内容",
+    "文档详情",
+    "文章正文",
+}
+
+
+def _echoes(crumb: str, title: str) -> bool:
+    """The breadcrumb's last item repeats the title: equal, holding it, or a shortened start
+    ("教师个人年度工作…"). A shorter word inside the title ("入党申请书" in "大学生入党申请书") is
+    the category the article sits in."""
+    short = crumb.endswith(("…", "...", ".."))
+    crumb, title = _title_key(crumb), _title_key(title)
+    if not crumb or not title:
+        return False
+    if crumb == title or title in crumb:
+        return True
+    return title.startswith(crumb) and (short or len(crumb) >= 8)
+
+
+def _choose_title(crumb_title: str, h1s: list[str], page_title: str) -> tuple[str, bool]:
+    """(title, whether the breadcrumb's last item is a category rather than the title).
+
+    The page's own title element wins: the article's <h1> (the one that matches <title> when
+    there are several), else <title> minus the site name. The breadcrumb's last item is the
+    title only when it matches one of them, or when the page has nothing else."""
+    usable = [
+        strip_title_noise(h) for h in h1s if _cjk_count(h) >= 2 and h not in _GENERIC_HEADINGS
+    ]
+    own = ""
     if page_title:
-        for h in usable:
-            if strip_count(h).startswith(page_title[:6]):
-                return strip_count(h)
-    if usable:
-        return strip_count(usable[0])
-    if crumb_title:
-        return strip_count(crumb_title.rstrip("….").strip())
-    return page_title
+        own = next((h for h in usable if _same_title(h, page_title)), "")
+    if not own and usable:
+        own = usable[0]
+    if not own:
+        own = strip_title_noise(page_title)
+    crumb = strip_title_noise(crumb_title)
+    shortened = crumb_title.endswith(("…", "..."))
+    if crumb and own:
+        if _echoes(crumb, own) or (page_title and _echoes(crumb, page_title)):
+            # The breadcrumb names the article; a full one is kept, a shortened one is not.
+            return own, False
+        return own, not shortened and _cjk_count(crumb) >= 1
+    if own:
+        return own, False
+    if crumb and _cjk_count(crumb) >= 2:
+        return crumb.rstrip("….").strip(), False
+    return "", False
+
+
+_SITE_HOST = re.compile(r"^(?:https?:)?//(?:www\.|m\.|wap\.)?([^/:?#]+)", re.I)
+_TITLE_PARTS = re.compile(r"\s*(?:_|\||｜| - | — | – |-{2,})\s*")
+
+
+def _site_key(root, raw_title: str) -> str:
+    """Which site a page comes from: canonical / og:url host, else the <title>'s last part."""
+    for xpath in (
+        "//link[@rel='canonical']/@href",
+        "//meta[@property='og:url']/@content",
+        "//meta[@property='og:site_name']/@content",
+    ):
+        for value in root.xpath(xpath)[:1]:
+            match = _SITE_HOST.match(value.strip())
+            if match:
+                return match.group(1).lower()
+            if value.strip() and "/" not in value:
+                return value.strip()
+    parts = [p for p in _TITLE_PARTS.split(raw_title) if p]
+    return parts[-1] if len(parts) > 1 else ""
+
+
+def _site_names(root, raw_title: str) -> set[str]:
+    """The site's own name(s): <title> parts after the first, og:site_name."""
+    parts = [p for p in _TITLE_PARTS.split(raw_title) if p]
+    names = {_WS.sub("", p) for p in parts[1:]}
+    names |= {_WS.sub("", v) for v in root.xpath("//meta[@property='og:site_name']/@content")[:1]}
+    # "某某网手机版" names the same site as "某某网".
+    names |= {n.removesuffix("手机版").removesuffix("移动版") for n in names}
+    return {n for n in names if n}
+
+
+def _is_site_name(text: str, names: set[str]) -> bool:
+    return _WS.sub("", text) in names
+
+
+def _heading_titles(container, page_title: str, site_names: set[str]) -> list[str]:
+    """<h2>/<h3> texts that could title the page, the one matching <title> first."""
+    found = []
+    for tag in ("h2", "h3"):
+        for el in list(container.iter(tag))[:20]:
+            text = clean_line(_bounded_text(el, 200) or "")
+            if text and len(text) <= 60 and not _is_site_name(text, site_names):
+                found.append(text)
+        if found:
+            break
+    matching = [t for t in found if page_title and _same_title(t, page_title)]
+    return matching[:1]
 
 
 def _direct_text(el) -> tuple[str, int]:
@@ -308,7 +499,7 @@ def _find_container(body):
     best, best_score = body, 0.0
     for el, score in scores.items():
         tokens = _tokens(el)
-        if tokens & _GOOD:
+        if tokens & _GOOD or _content_like(tokens):
             score *= 1.3
         elif tokens & _BAD:
             score *= 0.3
@@ -345,7 +536,9 @@ def _lines(container) -> list[Line]:
         buffer.clear()
         if not text:
             return
-        if link_chars >= 0.8 * len(text) and hints[-1] is None and not match_marker(text):
+        # Separators between links ("作文吧 | 初二作文") count with the links.
+        plain = len(text) - sum(text.count(sep) for sep in " |·/-—>›»")
+        if link_chars >= 0.8 * plain and hints[-1] is None and not match_marker(text):
             return
         lines.append(Line(text, hints[-1]))
 

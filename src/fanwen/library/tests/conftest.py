@@ -42,3 +42,13 @@ def make_docx():
         return buffer.getvalue()
 
     return build
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The site corpus' score (test_site_corpus.py), when it ran."""
+    import sys
+
+    module = sys.modules.get("fanwen.library.tests.test_site_corpus")
+    line = module.summary_line() if module else None
+    if line:
+        terminalreporter.write_line(line)
