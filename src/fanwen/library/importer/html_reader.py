@@ -28,6 +28,7 @@ from fanwen.library.importer.structure import (
     clean_page_title,
     match_marker,
     parse_crumb,
+    split_page_title,
     strip_title_noise,
 )
 
@@ -404,7 +405,6 @@ def _choose_title(crumb_title: str, h1s: list[str], page_title: str) -> tuple[st
 
 
 _SITE_HOST = re.compile(r"^(?:https?:)?//(?:www\.|m\.|wap\.)?([^/:?#]+)", re.I)
-_TITLE_PARTS = re.compile(r"\s*(?:_|\||｜| - | — | – |-{2,})\s*")
 
 
 def _site_key(root, raw_title: str) -> str:
@@ -420,13 +420,13 @@ def _site_key(root, raw_title: str) -> str:
                 return match.group(1).lower()
             if value.strip() and "/" not in value:
                 return value.strip()
-    parts = [p for p in _TITLE_PARTS.split(raw_title) if p]
+    parts = split_page_title(raw_title)
     return parts[-1] if len(parts) > 1 else ""
 
 
 def _site_names(root, raw_title: str) -> set[str]:
     """The site's own name(s): <title> parts after the first, og:site_name."""
-    parts = [p for p in _TITLE_PARTS.split(raw_title) if p]
+    parts = split_page_title(raw_title)
     names = {_WS.sub("", p) for p in parts[1:]}
     names |= {_WS.sub("", v) for v in root.xpath("//meta[@property='og:site_name']/@content")[:1]}
     # "某某网手机版" names the same site as "某某网".

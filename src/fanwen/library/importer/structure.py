@@ -318,10 +318,21 @@ def strip_title_noise(title: str) -> str:
     return _TITLE_TAG.sub("", title).strip() or title
 
 
+# "XX总结(优秀5篇)-范文网": an unspaced hyphen splits only before a short tail named like a site.
+SITE_NAME_TAIL = re.compile(
+    r"(?<=\S)-(?=[^-\s]{1,16}(?:网|站|文库|范文|大全|社区|论坛|在线|平台|\.com|\.cn|\.net)$)"
+)
+TITLE_PARTS = re.compile(r"\s*(?:_|\||｜| - | — | – |-{2,})\s*")
+
+
+def split_page_title(title: str) -> list[str]:
+    """'<title>' parts: the page's own first, the site's name(s) after it."""
+    return [p for p in TITLE_PARTS.split(SITE_NAME_TAIL.sub(" - ", title)) if p]
+
+
 def clean_page_title(title: str) -> str:
     """'<title>XX总结(优秀5篇)_范文网</title>' -> 'XX总结'."""
-    title = clean_line(title)
-    parts = [p for p in re.split(r"\s*(?:_|\||｜| - | — | – |-{2,})\s*", title) if p]
+    parts = split_page_title(clean_line(title))
     return strip_title_noise(parts[0]) if parts else ""
 
 
