@@ -15,7 +15,7 @@ from fanwen.staff.tests.conftest import LIBRARY_FIXTURES, essay
 
 pytestmark = pytest.mark.django_db
 
-CHROME = "本文由某某范文网用户投稿整理，转载请注明出处"
+CHROME = "星河文库第二编辑部出品"
 
 
 def files() -> dict[str, bytes]:
