@@ -219,6 +219,8 @@ FANWEN_UPLOAD_MAX_ZIP_MEMBERS = env_int("FANWEN_UPLOAD_MAX_ZIP_MEMBERS", 10_000)
 FANWEN_UPLOAD_MAX_UNZIPPED_BYTES = env_int("FANWEN_UPLOAD_MAX_UNZIPPED_BYTES", 1024 * 1024 * 1024)
 # Django refuses a request with more files than this (400) before the view runs.
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("FANWEN_UPLOAD_MAX_FILES", 2000)
+# The upload view also runs its batch in a thread after commit, so the desk needs no worker.
+FANWEN_IMPORT_IN_THREAD = env_bool("FANWEN_IMPORT_IN_THREAD", True)
 
 # --- Orders and visitors (fanwen.orders, fanwen.accounts) ---
 # An unpaid order is closed after this long; WeChat's code_url lives 2 h, so the order ends first.

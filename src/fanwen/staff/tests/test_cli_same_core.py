@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from fanwen.library.models import Article
 from fanwen.staff.importing import create_batch, run_batch
@@ -46,7 +47,7 @@ def test_cli_and_batch_store_the_same(tmp_path, media):
     for name, data in files().items():
         (folder / name).write_bytes(data)
     out = io.StringIO()
-    with pytest.raises(Exception):  # one bad file: the command exits 1 after the others
+    with pytest.raises(CommandError):  # one bad file: the command exits 1 after the others
         call_command("import_articles", str(folder), "--json", stdout=out, stderr=io.StringIO())
     reports = [json.loads(line) for line in out.getvalue().splitlines()]
     assert sum(r["ok"] for r in reports) == 5
