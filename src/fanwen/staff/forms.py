@@ -34,7 +34,7 @@ def category_choices() -> list[tuple[str, str]]:
     children: dict[int | None, list[Category]] = {}
     for category in Category.objects.order_by("position", "id"):
         children.setdefault(category.parent_id, []).append(category)
-    choices = [(FROM_FOLDER, "按文件所在文件夹（没有文件夹时用网页的面包屑）")]
+    choices = [(FROM_FOLDER, "按文件所在文件夹")]
 
     def walk(parent_id: int | None, depth: int) -> None:
         for category in children.get(parent_id, []):
@@ -54,10 +54,17 @@ def _mb(n: int) -> str:
 class ImportForm(forms.Form):
     files = MultipleFileField(
         label="文件",
+        # An empty file is refused as its own item (文件是空的), not the whole upload.
+        allow_empty_file=True,
         help_text="可多选：.docx .txt .md .html，或装着它们的 .zip（压缩包里的文件夹可作为分类）",
         widget=MultipleFileInput(attrs={"accept": ",".join(UPLOAD_SUFFIXES)}),
     )
-    category = forms.ChoiceField(label="分类", choices=())
+    category = forms.ChoiceField(
+        label="分类",
+        choices=(),
+        help_text="按文件所在文件夹：压缩包里的文件夹名即分类；不在文件夹里的，用网页面包屑的分类，"
+        "都没有时归入“未分类”",
+    )
     publish_mode = forms.ChoiceField(
         label="发布",
         choices=ImportBatch.PublishMode.choices,

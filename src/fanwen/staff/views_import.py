@@ -19,7 +19,7 @@ RECENT = 20
 
 def _limits() -> dict[str, str]:
     def mb(n: int) -> str:
-        return f"{n / 1048576:g} MB"
+        return f"{n / 1073741824:g} GB" if n >= 1073741824 else f"{n / 1048576:g} MB"
 
     return {
         "file": mb(settings.FANWEN_UPLOAD_MAX_FILE_BYTES),
