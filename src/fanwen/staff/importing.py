@@ -416,41 +416,49 @@ def create_batch(
         raise ValueError("publish_mode 'at' needs publish_at")
     entries = _entries(files)
     refused = sum(1 for entry in entries if entry.data is None)
-    with transaction.atomic():
-        batch = ImportBatch.objects.create(
-            created_by=user if getattr(user, "pk", None) else None,
-            category=category,
-            category_from_folder=category_from_folder,
-            publish_mode=publish_mode,
-            publish_at=publish_at if publish_mode == ImportBatch.PublishMode.AT else None,
-            total=len(entries),
-            done=refused,
-            refused=refused,
-        )
-        items = []
-        for position, entry in enumerate(entries, 1):
-            item = ImportItem(
-                batch=batch,
-                position=position,
-                name=entry.name[:500],
-                folder=entry.folder[:200],
-                size=len(entry.data) if entry.data is not None else 0,
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.create(
+                created_by=user if getattr(user, "pk", None) else None,
+                category=category,
+                category_from_folder=category_from_folder,
+                publish_mode=publish_mode,
+                publish_at=publish_at if publish_mode == ImportBatch.PublishMode.AT else None,
+                total=len(entries),
+                done=refused,
+                refused=refused,
             )
-            if entry.data is None:
-                item.status = ImportItem.Status.REFUSED
-                item.reason = entry.reason
-            else:
-                suffix = PurePosixPath(entry.name).suffix.lower()
-                # A name of our own: the editor's file name never reaches the file system.
-                item.file = default_storage.save(
-                    f"imports/{batch.pk}/{position:06d}{suffix}", ContentFile(entry.data)
+            items = []
+            for position, entry in enumerate(entries, 1):
+                item = ImportItem(
+                    batch=batch,
+                    position=position,
+                    name=entry.name[:500],
+                    folder=entry.folder[:200],
+                    size=len(entry.data) if entry.data is not None else 0,
                 )
-            items.append(item)
-        ImportItem.objects.bulk_create(items, batch_size=500)
-        if refused == len(entries):
-            batch.status = ImportBatch.Status.DONE
-            batch.finished_at = timezone.now()
-            batch.save(update_fields=["status", "finished_at"])
+                if entry.data is None:
+                    item.status = ImportItem.Status.REFUSED
+                    item.reason = entry.reason
+                else:
+                    suffix = PurePosixPath(entry.name).suffix.lower()
+                    # A name of our own: the editor's file name never reaches the file system.
+                    item.file = default_storage.save(
+                        f"imports/{batch.pk}/{position:06d}{suffix}", ContentFile(entry.data)
+                    )
+                    saved.append(item.file)
+                items.append(item)
+            ImportItem.objects.bulk_create(items, batch_size=500)
+            if refused == len(entries):
+                batch.status = ImportBatch.Status.DONE
+                batch.finished_at = timezone.now()
+                batch.save(update_fields=["status", "finished_at"])
+    except BaseException:
+        # The rows are rolled back; the files written for them must not stay behind.
+        for name in saved:
+            _delete_stored(name)
+        raise
     return batch
 
 

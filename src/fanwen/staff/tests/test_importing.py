@@ -245,3 +245,14 @@ def test_the_worker_runs_a_queued_batch(media):
     batch = new_batch([("a.txt", essay("排队的", 300))])
     assert JOBS["import_batches"]() == {"batches": 1, "files": 1}
     assert ImportBatch.objects.get(pk=batch.pk).status == "done"
+
+
+def test_a_batch_that_fails_to_save_leaves_no_files(media, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ImportItem.objects, "bulk_create", broken)
+    with pytest.raises(RuntimeError):
+        new_batch([("a.txt", essay("一", 1)), ("b.txt", essay("二", 2))])
+    assert not ImportBatch.objects.exists()
+    assert stored_files(media) == []
