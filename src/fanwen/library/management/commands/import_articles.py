@@ -136,7 +136,7 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     while True:
                         source, job = pending.pop(0)
-                        results.append(self.import_one(source, job, options))
+                        results.append(self.import_one(source, options, job))
                         if not pending or time.monotonic() - started >= COMMIT_SECONDS:
                             break
                 for result in results:
@@ -167,7 +167,12 @@ class Command(BaseCommand):
         folder = path.resolve().parent.name if not source.error else ""
         return FileJob(name=path.name, read=read, source_key=source.key, folder=folder)
 
-    def import_one(self, source: Source, job: FileJob, options: dict) -> dict:
+    def import_one(self, source: Source, options: dict, job: FileJob | None = None) -> dict:
+        """Store one source; `job` is the source already parsed with its group (else parsed here,
+        alone, as bench/import_fuzz.py imports one file in a child process)."""
+        if job is None:
+            job = self.job_for(source)
+            parse_group([job])
         result: dict = {
             "file": str(source.path),
             "ok": False,
