@@ -96,7 +96,7 @@ def test_publish_now_and_at_a_time(media):
         new_batch([("b.txt", essay("定时发布的", 4))], publish_mode="at", publish_at=when).pk
     )
     article = at_batch.items.get().article
-    assert article.status == "published" and article.published_at == when
+    assert article.status == "scheduled" and article.published_at == when
     assert not article.is_public
     with pytest.raises(ValueError):
         new_batch([("c.txt", b"x")], publish_mode="at")
