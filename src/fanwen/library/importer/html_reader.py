@@ -228,7 +228,12 @@ def _breadcrumb(root) -> tuple[list[str], str]:
             # "<span>当前位置：</span><a>首页</a>…": the trail is the parent's.
             while element.getparent() is not None and len(list(element.iter("a"))) < 2:
                 parent = element.getparent()
-                if len(parent.text_content()) > 300:
+                # Never up to the page itself, nor into a block that also holds the article.
+                if parent.tag in ("body", "html") or len(parent.text_content()) > 300:
+                    break
+                if any(
+                    node is not parent for node in parent.iter("h1", "h2", "h3", "h4", "p")
+                ):
                     break
                 element = parent
             break

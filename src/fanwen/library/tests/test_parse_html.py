@@ -305,3 +305,20 @@ def test_it_keeps_the_rest_of_an_article_hidden_behind_a_read_more_button():
     )
     article = parse_bytes(html.encode("utf-8"), "慰问活动总结.html")
     assert article.pieces[0].text == f"{first}\n{rest}"
+
+
+def test_a_trail_without_links_on_a_short_page_names_only_the_categories():
+    # The trail's block is climbed for its links; a short page must not make the whole body
+    # (title, text, counters) the trail.
+    page = (
+        "<html><head><title>班级活动总结_范文网</title></head><body>"
+        "<div class='crumbs'>当前位置：首页 &gt; 总结 &gt; 班级总结</div><h1>班级活动总结</h1>"
+        "<div class='content'><p>本学期我们班开展了读书节、运动会和志愿服务三项活动，"
+        "同学们积极参加，班级凝聚力明显增强。</p><p>阅读：1234次</p></div></body></html>"
+    )
+    parsed = parse_bytes(page.encode(), "short.html")
+    assert parsed.title == "班级活动总结"
+    assert parsed.category_path == ["总结", "班级总结"]
+    assert [b["text"] for b in parsed.pieces[0].blocks] == [
+        "本学期我们班开展了读书节、运动会和志愿服务三项活动，同学们积极参加，班级凝聚力明显增强。"
+    ]
