@@ -40,8 +40,10 @@ class Command(BaseCommand):
         host = addr if ":" in addr else f"127.0.0.1:{addr}"
         self.stdout.write(
             self.style.SUCCESS(
-                f"后台 http://{host}/admin/ 用户名 {EDITOR_USERNAME} 密码 {password}\n"
-                f"Admin http://{host}/admin/ username {EDITOR_USERNAME} password {password}"
+                f"后台 http://{host}/admin/ 工作台 http://{host}/staff/ "
+                f"用户名 {EDITOR_USERNAME} 密码 {password}\n"
+                f"Admin http://{host}/admin/ desk http://{host}/staff/ "
+                f"username {EDITOR_USERNAME} password {password}"
             )
         )
         if settings.FANWEN_SANDBOX:
