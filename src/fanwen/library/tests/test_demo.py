@@ -124,7 +124,10 @@ def test_running_it_again_updates_instead_of_duplicating(demo_output: str) -> No
 def test_the_staff_user_logs_in_with_the_printed_password(demo_output: str) -> None:
     match = PASSWORD.search(demo_output)
     assert match, demo_output
-    assert f"Admin http://127.0.0.1:8000/admin/ username editor password {match[1]}" in demo_output
+    assert (
+        "Admin http://127.0.0.1:8000/admin/ desk http://127.0.0.1:8000/staff/ "
+        f"username editor password {match[1]}"
+    ) in demo_output
     user = get_user_model().objects.get(username="editor")
     assert user.is_staff and user.is_superuser
     client = Client()
