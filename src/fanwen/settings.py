@@ -211,6 +211,16 @@ FANWEN_IMPORT_MAX_SECONDS = env_int("FANWEN_IMPORT_MAX_SECONDS", 4)
 FANWEN_IMPORT_MAX_CHARS = env_int("FANWEN_IMPORT_MAX_CHARS", 2_000_000)
 # Paragraphs (non-empty lines) of one article: a long collection has a few thousand.
 FANWEN_IMPORT_MAX_PARAGRAPHS = env_int("FANWEN_IMPORT_MAX_PARAGRAPHS", 50_000)
+# Upload on the desk (/staff/import/): one file (a .zip included) and one request at most this
+# big; a zip may hold this many members inflating to this much in all (counted, not declared).
+FANWEN_UPLOAD_MAX_FILE_BYTES = env_int("FANWEN_UPLOAD_MAX_FILE_BYTES", 100 * 1024 * 1024)
+FANWEN_UPLOAD_MAX_REQUEST_BYTES = env_int("FANWEN_UPLOAD_MAX_REQUEST_BYTES", 300 * 1024 * 1024)
+FANWEN_UPLOAD_MAX_ZIP_MEMBERS = env_int("FANWEN_UPLOAD_MAX_ZIP_MEMBERS", 10_000)
+FANWEN_UPLOAD_MAX_UNZIPPED_BYTES = env_int("FANWEN_UPLOAD_MAX_UNZIPPED_BYTES", 1024 * 1024 * 1024)
+# Django refuses a request with more files than this (400) before the view runs.
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("FANWEN_UPLOAD_MAX_FILES", 2000)
+# The upload view also runs its batch in a thread after commit, so the desk needs no worker.
+FANWEN_IMPORT_IN_THREAD = env_bool("FANWEN_IMPORT_IN_THREAD", True)
 
 # --- Orders and visitors (fanwen.orders, fanwen.accounts) ---
 # An unpaid order is closed after this long; WeChat's code_url lives 2 h, so the order ends first.

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import stat
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from tqdm import tqdm
 
-from fanwen.library.actions import (
-    UNCATEGORIZED,
-    do_get_or_create_category,
-    do_get_or_create_category_path,
-    do_import_article,
-)
-from fanwen.library.importer import ImportRejected, parse_file
-from fanwen.library.importer.files import SUPPORTED, kind_of
+from fanwen.library.importer import ImportRejected
+from fanwen.library.importer.files import SUPPORTED, kind_of, read_regular_file
+from fanwen.staff.importing import GROUP_SIZE, FileJob, parse_group, source_key, store_parsed
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +29,6 @@ class Source:
     key: str
     error: str = ""
     target: Path | None = None  # what is read, when a link leads elsewhere
-
-
-def source_key(relative: str) -> str:
-    # "<folder named, or the file's folder>/<path below it>": no absolute paths, so it is
-    # stable across machines; hashed only when too long for the column.
-    relative = unicodedata.normalize("NFC", relative)
-    if len(relative) <= 64:
-        return relative
-    return "sha256:" + hashlib.sha256(relative.encode("utf-8")).hexdigest()[:57]
 
 
 def _walked_file(path: Path, root: Path) -> tuple[Path, str]:
@@ -129,22 +113,42 @@ class Command(BaseCommand):
             disable=options["no_progress"],
             dynamic_ncols=True,
         )
-        for source in sources:
-            result = self.import_one(source, options)
-            if not result["ok"]:
-                failed += 1
-            if options["json"]:
-                self.stdout.write(json.dumps(result, ensure_ascii=False))
-            elif not result["ok"]:
-                bar.write(f"失败 {result['file']}: {result['error']}", file=err_stream)
-            bar.update()
+        # The same per-file core as an upload batch on the desk (fanwen.staff.importing): files
+        # are parsed a group at a time so chrome the group repeats is learnt and dropped.
+        for start in range(0, len(sources), GROUP_SIZE):
+            group = sources[start : start + GROUP_SIZE]
+            jobs = [self.job_for(source) for source in group]
+            parse_group(jobs)
+            for source, job in zip(group, jobs, strict=True):
+                result = self.import_one(source, job, options)
+                if not result["ok"]:
+                    failed += 1
+                if options["json"]:
+                    self.stdout.write(json.dumps(result, ensure_ascii=False))
+                elif not result["ok"]:
+                    bar.write(f"失败 {result['file']}: {result['error']}", file=err_stream)
+                bar.update()
         bar.close()
         done = len(sources) - failed
         self.stderr.write(f"导入完成：成功 {done} 个，失败 {failed} 个")
         if failed:
             raise CommandError(f"{failed} 个文件导入失败", returncode=1)
 
-    def import_one(self, source: Source, options: dict) -> dict:
+    @staticmethod
+    def job_for(source: Source) -> FileJob:
+        path = source.target or source.path
+
+        def read() -> bytes:
+            if source.error:
+                raise ImportRejected(source.error)
+            if path.suffix.lower() not in SUPPORTED:
+                return b""  # parse_bytes says why this type is not imported
+            return read_regular_file(path, settings.FANWEN_IMPORT_MAX_BYTES)
+
+        folder = path.resolve().parent.name if not source.error else ""
+        return FileJob(name=path.name, read=read, source_key=source.key, folder=folder)
+
+    def import_one(self, source: Source, job: FileJob, options: dict) -> dict:
         result: dict = {
             "file": str(source.path),
             "ok": False,
@@ -157,37 +161,22 @@ class Command(BaseCommand):
             "piece_count": None,
             "pieces": [],
         }
-        if source.error:
-            return result
-        try:
-            parsed = parse_file(source.target or source.path)
-            with transaction.atomic():
-                # Inside the import's transaction: a failed file leaves no new category behind.
-                if options["category"]:
-                    category = do_get_or_create_category(options["category"])
-                elif parsed.category_path:
-                    category = do_get_or_create_category_path(parsed.category_path)
-                else:
-                    folder = (source.target or source.path).resolve().parent.name
-                    category = do_get_or_create_category(folder or UNCATEGORIZED)
-                article, created = do_import_article(
-                    parsed, category=category, publish=options["publish"], source_key=source.key
-                )
-        except ImportRejected as exc:
-            result["error"] = str(exc)
-            return result
-        except Exception as exc:  # noqa: BLE001 - one broken file must not stop the batch
-            log.exception("import of %s failed", source.path)
-            result["error"] = f"内部错误：{type(exc).__name__}: {exc}"
+        stored, article = store_parsed(
+            job,
+            category_name=options["category"] or "",
+            publish_mode="now" if options["publish"] else "draft",
+        )
+        if article is None:
+            result["error"] = stored["reason"]
             return result
         pieces = list(article.pieces.select_related("duplicate_of").order_by("position"))
         result.update(
             ok=True,
             title=article.title,
             article_id=article.pk,
-            created=created,
-            category=category.name,
-            category_id=category.pk,
+            created=stored["created"],
+            category=stored["category"],
+            category_id=stored["category_id"],
             piece_count=article.piece_count,
             pieces=[
                 {

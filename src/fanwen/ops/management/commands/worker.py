@@ -16,6 +16,7 @@ from fanwen.ops.management.commands._jobs import report
 from fanwen.payments import jobs as payment_jobs
 from fanwen.protection.jobs import build_fonts_job
 from fanwen.search.jobs import apply_outbox_job
+from fanwen.staff.importing import import_batches_job
 
 log = logging.getLogger("fanwen.payments.jobs")
 
@@ -33,6 +34,8 @@ JOBS: dict[str, Callable[[], Counter]] = {
     "build_fonts": lambda: Counter(build_fonts_job()),
     # Search outbox rows the after-commit pass left (a crash, a busy index).
     "search_outbox": apply_outbox_job,
+    # Upload batches nobody runs: queued, or a runner that went quiet (crashed) for 60 s.
+    "import_batches": import_batches_job,
 }
 
 
