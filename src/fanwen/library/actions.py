@@ -8,6 +8,7 @@ import re
 from django.db import transaction
 from django.utils.text import slugify
 
+from fanwen.library import bulk
 from fanwen.library.importer import ParsedArticle, dedup
 from fanwen.library.models import Article, Category, Piece
 
@@ -29,7 +30,9 @@ def do_import_article(
     of the same title in the same category whose key is empty or the same path seen from
     another folder level; an article from a different file is never overwritten.
     """
-    with transaction.atomic():
+    # coalesced(): one search outbox row and one page purge for the article and all its
+    # pieces, written in this transaction, instead of one of each per saved row.
+    with transaction.atomic(), bulk.coalesced():
         article = _existing_article(parsed, category, source_key)
         created = article is None
         if article is None:
@@ -53,7 +56,8 @@ def do_import_article(
         # The article's own old pieces are about to be replaced: never match against them.
         in_library = dedup.find_in_library(signatures, exclude_article_id=article.pk)
         old = {piece.position: piece for piece in article.pieces.all()} if not created else {}
-        saved: list[Piece] = []
+        pieces: list[Piece] = []
+        copies: list[tuple[Piece, int]] = []  # (piece, index of the earlier piece it copies)
         for position, (parsed_piece, sig) in enumerate(
             zip(parsed.pieces, signatures, strict=True), 1
         ):
@@ -70,14 +74,23 @@ def do_import_article(
                 setattr(piece, name, value)
             same_article = within[position - 1]
             library_match = in_library[position - 1]
+            piece.duplicate_of = None
             if same_article is not None:
-                piece.duplicate_of = saved[same_article[0]]
+                copies.append((piece, same_article[0]))
             elif library_match is not None:
                 piece.duplicate_of_id = library_match.piece_id
-            else:
-                piece.duplicate_of = None
-            piece.save()
-            saved.append(piece)
+            pieces.append(piece)
+        # Kept rows are saved one by one (their save signals run, gathered above); new rows
+        # go in one INSERT, which coalesced() stands in for the signals of.
+        for piece in pieces:
+            if piece.pk is not None:
+                piece.save()
+        Piece.objects.bulk_create([piece for piece in pieces if piece.pk is None])
+        if copies:
+            # A copy of an earlier piece of this article points at it once both rows exist.
+            for piece, index in copies:
+                piece.duplicate_of = pieces[index]
+            Piece.objects.bulk_update([piece for piece, _ in copies], ["duplicate_of"])
         if old:
             Piece.objects.filter(pk__in=[piece.pk for piece in old.values()]).delete()
     return article, created

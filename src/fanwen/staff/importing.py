@@ -42,6 +42,7 @@ from fanwen.library.actions import (
     do_import_article,
     do_publish_article,
 )
+from fanwen.library.bulk import bulk_import
 from fanwen.library.importer import ImportRejected, ParsedArticle, parse_bytes
 from fanwen.library.importer.boilerplate import strip_repeated
 from fanwen.library.importer.files import SUPPORTED, read_regular_file
@@ -580,6 +581,7 @@ def _finish_batch(batch_id: int) -> None:
             )
 
 
+@bulk_import()  # one outbox apply per 500 articles, fonts left to the worker (library/bulk.py)
 def run_batch(batch_id: int) -> ImportBatch:
     """Run the batch's queued items in groups until none is left that another runner holds
     freshly; several runners may share one batch. Returns the batch as it then stands."""
