@@ -6,6 +6,7 @@ import hashlib
 import re
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from fanwen.library import bulk
@@ -39,7 +40,7 @@ def do_import_article(
             article = Article(category=category)
         else:
             article.content_version += 1
-        signatures = [dedup.signature(piece.text) for piece in parsed.pieces]
+        signatures = [dedup.signed(piece.text) for piece in parsed.pieces]
         within = dedup.find_within(signatures)
         article.category = category
         article.title = parsed.title[:200]
@@ -98,17 +99,23 @@ def do_import_article(
 
 def _existing_article(parsed: ParsedArticle, category: Category, source_key: str) -> Article | None:
     source_key = source_key[:64]
+    title = parsed.title[:200]
+    # One locked read for both ways of being the same article (the key, then the title).
+    match = Q(category=category, title=title)
     if source_key:
-        found = Article.objects.select_for_update().filter(source_key=source_key).first()
-        if found is not None:
-            return found
+        match |= Q(source_key=source_key)
+    rows = list(Article.objects.select_for_update().filter(match))
+    if source_key:
+        # In the model's order (newest first), as .first() on the key alone picked.
+        for article in rows:
+            if article.source_key == source_key:
+                return article
     # Same title in the same category: an article made by hand (no key), or the same file
     # named from another folder level ("作文/a.txt" vs "批次/作文/a.txt"). One that another
     # file owns is a different article that happens to share the title.
-    same_title = Article.objects.select_for_update().filter(
-        category=category, title=parsed.title[:200]
-    )
-    for article in same_title.order_by("pk"):
+    for article in sorted(rows, key=lambda row: row.pk):
+        if article.category_id != category.pk or article.title != title:
+            continue
         if not article.source_key or _same_source(article.source_key, source_key):
             return article
     return None

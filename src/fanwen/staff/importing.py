@@ -43,7 +43,7 @@ from fanwen.library.actions import (
     do_publish_article,
 )
 from fanwen.library.bulk import bulk_import
-from fanwen.library.importer import ImportRejected, ParsedArticle, parse_bytes
+from fanwen.library.importer import ImportRejected, ParsedArticle, dedup, parse_bytes
 from fanwen.library.importer.boilerplate import strip_repeated
 from fanwen.library.importer.files import SUPPORTED, read_regular_file
 from fanwen.library.models import Article, Category, Piece
@@ -98,6 +98,8 @@ def parse_group(jobs: list[FileJob]) -> None:
             log.exception("parsing %s failed", job.name)
             job.result = _failure(ImportItem.Status.ERROR, f"内部错误：{type(exc).__name__}: {exc}")
     strip_repeated([job.parsed for job in jobs if job.parsed is not None])
+    # Near-duplicate signatures now, outside the transactions that store the files.
+    dedup.presign(p.text for job in jobs if job.parsed is not None for p in job.parsed.pieces)
 
 
 def choose_category(

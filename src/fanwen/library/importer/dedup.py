@@ -17,9 +17,13 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
 
 SHINGLE = 3
 BANDS = 8
@@ -52,25 +56,33 @@ def grams(text: str) -> set[str]:
     return {norm[i : i + SHINGLE] for i in range(len(norm) - SHINGLE + 1)}
 
 
-def _keys(norm: str) -> set[int]:
-    """The 3-grams of a normalised text as ints (code points packed into 63 bits): what is
-    hashed, and what similarity compares — a set of ints is built and intersected faster
-    than one of strings, and packing is one-to-one, so the Jaccard index is the same."""
+def _key_array(norm: str) -> np.ndarray:
+    """The distinct 3-grams of a normalised text as uint64 (three 21-bit code points, the
+    first highest), sorted: what is hashed, and — as Python ints — what similarity compares.
+    Packing is one-to-one, so the Jaccard index is that of the 3-gram strings."""
     if len(norm) < SHINGLE:
-        return {sum(ord(ch) << (21 * i) for i, ch in enumerate(norm))} if norm else set()
-    codes = list(map(ord, norm))
-    # The shorter tails end the zip at the last whole 3-gram.
-    triples = zip(codes, codes[1:], codes[2:], strict=False)
-    return {(a << 42) | (b << 21) | c for a, b, c in triples}
+        # A text too short for a 3-gram is one gram of its 1-2 characters, the first lowest.
+        keys = [sum(ord(ch) << (21 * i) for i, ch in enumerate(norm))] if norm else []
+        return np.array(keys, dtype=np.uint64)
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    packed = (codes[:-2] << np.uint64(42)) | (codes[1:-1] << np.uint64(21)) | codes[2:]
+    return np.unique(packed)
 
 
-def _mixed(keys: set[int]) -> list[int]:
-    # _mix of each key, inlined: a function call per 3-gram was a third of a signature.
-    m1, m2, mask = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, _MASK64
-    return [
-        (y := ((z := (x ^ (x >> 30)) * m1 & mask) ^ (z >> 27)) * m2 & mask) ^ (y >> 31)
-        for x in keys
-    ]
+def _keys(norm: str) -> set[int]:
+    return set(_key_array(norm).tolist())
+
+
+def _mixed(keys: np.ndarray) -> np.ndarray:
+    # splitmix64's finaliser (_mix) on every key at once; uint64 products wrap mod 2**64.
+    x = keys ^ (keys >> np.uint64(30))
+    x = x * _M1
+    x = (x ^ (x >> np.uint64(27))) * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
 
 
 def _mix(x: int) -> int:
@@ -80,39 +92,27 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def _hashes(gram_set: set[str]) -> list[int]:
-    # Stable 64-bit hashes of the 3-grams (code points packed into 63 bits, then mixed).
-    if any(len(gram) != SHINGLE for gram in gram_set):
-        return [_mix(sum(ord(ch) << (21 * i) for i, ch in enumerate(g))) for g in gram_set]
-    return [_mix((ord(g[0]) << 42) | (ord(g[1]) << 21) | ord(g[2])) for g in gram_set]
-
-
 def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-# _BIT[k][v]: bit k of byte v, as a byte: bytes.translate turns a column of hash bytes into
-# 0/1 bytes whose count() is how many hashes have that bit set, at C speed.
-_BIT = [bytes(v >> k & 1 for v in range(256)) for k in range(8)]
-
-
-def _simhash_of(hashes: set[int] | list[int]) -> int:
-    items = list(hashes)
-    # Byte j of every hash sits at j, j+8, j+16 … of the little-endian packing.
-    packed = struct.pack(f"<{len(items)}Q", *items)
-    half = len(items) / 2
+def _simhash_of(hashes: np.ndarray) -> int:
+    # Bit k of byte j of each hash is column 8j + k: count the set bits of all 64 columns.
+    bits = np.unpackbits(
+        hashes.astype("<u8").view(np.uint8).reshape(-1, 8), axis=1, bitorder="little"
+    )
+    counts = bits.sum(axis=0, dtype=np.int64)
+    half = len(hashes) / 2
     value = 0
-    for j in range(8):
-        column = packed[j::8]
-        for k in range(8):
-            if column.translate(_BIT[k]).count(1) > half:
-                value |= 1 << (j * 8 + k)
+    for bit, count in enumerate(counts.tolist()):
+        if count > half:
+            value |= 1 << bit
     return _signed(value)
 
 
 def simhash(text: str) -> int:
     """64-bit SimHash of the text's character 3-grams, as a signed int (fits BigIntegerField)."""
-    return _simhash_of(_hashes(grams(text)))
+    return _simhash_of(_mixed(_key_array(normalize(text))))
 
 
 def hamming(a: int, b: int) -> int:
@@ -161,13 +161,13 @@ def similarity(text_a: str, text_b: str) -> float:
     return jaccard(grams(text_a), grams(text_b))
 
 
-def _bands(hashes: list[int]) -> list[int]:
-    mins = [_MASK64] * BINS
-    for h in hashes:
-        slot = h & (BINS - 1)
-        value = h >> 5
-        if value < mins[slot]:
-            mins[slot] = value
+def _bands(hashes: np.ndarray) -> list[int]:
+    # The smallest hash >> 5 in each of the 32 bins a hash's low 5 bits pick.
+    mins_array = np.full(BINS, _MASK64, dtype=np.uint64)
+    np.minimum.at(
+        mins_array, (hashes & np.uint64(BINS - 1)).astype(np.intp), hashes >> np.uint64(5)
+    )
+    mins = mins_array.tolist()
     # Empty bins borrow from the next filled one ("rotation" densification), so short
     # texts still get comparable bands.
     original = list(mins)
@@ -198,10 +198,38 @@ class Signature:
 
 
 def signature(text: str) -> Signature:
-    keys = _keys(normalize(text))
+    keys = _key_array(normalize(text))
     hashes = _mixed(keys)
     long_enough = len(keys) + SHINGLE - 1 >= MIN_CHARS
-    return Signature(keys, _simhash_of(hashes), _bands(hashes) if long_enough else None)
+    bands = _bands(hashes) if long_enough else None
+    return Signature(set(keys.tolist()), _simhash_of(hashes), bands)
+
+
+# Signatures computed ahead (presign) by text: a batch signs its parsed files before the
+# transaction that stores each one, so a second runner is not held behind the CPU work.
+_SIGNED: OrderedDict[str, Signature] = OrderedDict()
+_SIGNED_SIZE = 512
+
+
+_SIGNED_LOCK = threading.Lock()  # batches may run in threads (run_batch_in_thread)
+
+
+def presign(texts: Iterable[str]) -> None:
+    """Compute and keep the signatures of these texts for a coming signed() call."""
+    for text in texts:
+        sig = signature(text)
+        with _SIGNED_LOCK:
+            _SIGNED[text] = sig
+            _SIGNED.move_to_end(text)
+            while len(_SIGNED) > _SIGNED_SIZE:
+                _SIGNED.popitem(last=False)
+
+
+def signed(text: str) -> Signature:
+    """signature(text), taken from what presign() kept when it is there (then forgotten)."""
+    with _SIGNED_LOCK:
+        found = _SIGNED.pop(text, None)
+    return found if found is not None else signature(text)
 
 
 def signature_fields(text: str) -> dict:
