@@ -179,8 +179,8 @@ def read_docx(data: bytes) -> RawDocument:
         for item in document.iter_inner_content():
             budget.check()
             is_table = hasattr(item, "rows")
-            # Read once: python-docx rebuilds a paragraph's text from its runs on every call.
-            text = "" if is_table else item.text
+            # Read once, with the XPaths compiled once (python-docx compiles one per run).
+            text = "" if is_table else _paragraph_text(item._p)
             chars += len(text)
             if chars > settings.FANWEN_IMPORT_MAX_CHARS:
                 limit = settings.FANWEN_IMPORT_MAX_CHARS
@@ -198,6 +198,32 @@ def read_docx(data: bytes) -> RawDocument:
     except Exception as exc:  # noqa: BLE001
         raise ImportRejected(f"无法读取 Word 文档内容（{type(exc).__name__}）") from None
     return RawDocument(lines=lines, source_format="docx", title=title)
+
+
+_XPATHS: dict[str, object] = {}
+
+
+def _xpath(expression: str):
+    if expression not in _XPATHS:
+        from docx.oxml.ns import nsmap
+        from lxml import etree
+
+        _XPATHS[expression] = etree.XPath(expression, namespaces=nsmap)
+    return _XPATHS[expression]
+
+
+def _paragraph_text(p) -> str:
+    """python-docx's Paragraph.text (CT_P.text over CT_R.text and CT_Hyperlink.text), with
+    the same XPath expressions, compiled once instead of once per paragraph and run: a
+    third of the time of a .docx went to compiling them."""
+    parts = []
+    for element in _xpath("w:r | w:hyperlink")(p):
+        runs = _xpath("w:r")(element) if element.tag.endswith("}hyperlink") else [element]
+        for run in runs:
+            parts.extend(
+                str(e) for e in _xpath("w:br | w:cr | w:noBreakHyphen | w:ptab | w:t | w:tab")(run)
+            )
+    return "".join(parts)
 
 
 def _hint(paragraph, seen: dict | None = None) -> str | None:

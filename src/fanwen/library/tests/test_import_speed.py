@@ -158,3 +158,42 @@ def test_a_part_known_clean_is_not_rechecked_but_a_hostile_twin_still_is(make_do
     broken = rewrite_part(data, "word/settings.xml", lambda content: content[:-20])
     with pytest.raises(ImportRejected, match="不是有效的 XML"):
         parse_bytes(broken, "d.docx")
+
+
+def test_paragraph_text_is_python_docx_paragraph_text(make_docx):
+    import io
+
+    import docx
+
+    data = make_docx([(None, "占位")])
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    r = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    body = (
+        "<w:p><w:r><w:t>一、总体情况</w:t></w:r></w:p>"
+        '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t xml:space="preserve">前 </w:t>'
+        "<w:tab/><w:t>后</w:t><w:br/><w:t>下一行</w:t><w:cr/><w:noBreakHyphen/></w:r>"
+        '<w:hyperlink r:id="rId9"><w:r><w:t>链接里的字</w:t></w:r><w:r><w:t>二</w:t></w:r>'
+        "</w:hyperlink><w:r><w:rPr><w:b/></w:rPr><w:t>加粗</w:t><w:ptab "
+        'w:relativeTo="margin" w:alignment="right" w:leader="none"/></w:r>'
+        '<w:ins w:id="1" w:author="x" w:date="2024-01-01T00:00:00Z"><w:r><w:t>修订插入</w:t></w:r>'
+        '</w:ins><w:fldSimple w:instr="PAGE"><w:r><w:t>3</w:t></w:r></w:fldSimple></w:p>'
+        "<w:p/><w:p><w:r/></w:p>"
+    )
+
+    def replace_body(content: bytes) -> bytes:
+        text = content.decode()
+        start = text.index("<w:body>") + len("<w:body>")
+        end = text.index("<w:sectPr")
+        text = text[:start] + body + text[end:]
+        if "xmlns:r=" not in text.split(">", 2)[1]:
+            text = text.replace(w, f"{w} {r}", 1)
+        return text.encode()
+
+    rewritten = rewrite_part(data, "word/document.xml", replace_body)
+    document = docx.Document(io.BytesIO(rewritten))
+    paragraphs = document.paragraphs
+    assert len(paragraphs) == 4
+    for paragraph in paragraphs:
+        assert docx_reader._paragraph_text(paragraph._p) == paragraph.text
+    assert "\t" in paragraphs[1].text and "\n" in paragraphs[1].text
+    assert "链接里的字二" in paragraphs[1].text
