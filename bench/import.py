@@ -99,9 +99,10 @@ def vary(article: GenArticle, seed: int, index: int) -> GenArticle:
                 if not sentence or rng.random() < KEEP_SENTENCES:
                     out.append(sentence)
                     continue
-                words = _words(sentence.rstrip("。！？；"))
+                body = sentence.rstrip("。！？；")
+                words = _words(body)
                 rng.shuffle(words)
-                out.append("".join(words) + sentence[-1])
+                out.append("".join(words) + sentence[len(body) :])
             new_blocks.append({"kind": "p", "text": "".join(out)})
         pieces.append(new_blocks)
     return article._replace(pieces=pieces)
