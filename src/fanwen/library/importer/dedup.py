@@ -208,7 +208,7 @@ def signature(text: str) -> Signature:
 # Signatures computed ahead (presign) by text: a batch signs its parsed files before the
 # transaction that stores each one, so a second runner is not held behind the CPU work.
 _SIGNED: OrderedDict[str, Signature] = OrderedDict()
-_SIGNED_SIZE = 512
+_SIGNED_SIZE = 256  # a group of 50 files has ~175 pieces; each entry holds ~2,000 ints
 
 
 _SIGNED_LOCK = threading.Lock()  # batches may run in threads (run_batch_in_thread)

@@ -197,3 +197,17 @@ def test_paragraph_text_is_python_docx_paragraph_text(make_docx):
         assert docx_reader._paragraph_text(paragraph._p) == paragraph.text
     assert "\t" in paragraphs[1].text and "\n" in paragraphs[1].text
     assert "链接里的字二" in paragraphs[1].text
+
+
+def test_a_presigned_text_is_signed_once_and_then_forgotten(monkeypatch):
+    sample = texts()[6:9]
+    dedup.presign(sample)
+    calls = []
+    real = dedup.signature
+    monkeypatch.setattr(dedup, "signature", lambda text: calls.append(text) or real(text))
+    for text in sample:
+        sig = dedup.signed(text)
+        assert (sig.simhash, sig.bands) == slow_signature(text)
+    assert calls == []  # all three were kept
+    dedup.signed(sample[0])
+    assert calls == [sample[0]]  # taken once, then computed again
