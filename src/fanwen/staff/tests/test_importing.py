@@ -222,11 +222,14 @@ def test_a_crashed_batch_is_resumed_by_the_worker(media, monkeypatch):
         return real_store(job, **kwargs)
 
     monkeypatch.setattr(importing, "store_parsed", dying_store)
+    # Files stored in the same second share a commit: the crash undoes the third one's
+    # companions too. One commit per file here, so two files are done before the crash.
+    monkeypatch.setattr(importing, "COMMIT_SECONDS", 0)
     with pytest.raises(Crash):
         run_batch(batch.pk)
     monkeypatch.setattr(importing, "store_parsed", real_store)
     batch.refresh_from_db()
-    assert (batch.status, batch.done) == ("running", 2)
+    assert (batch.status, batch.done, Article.objects.count()) == ("running", 2, 2)
 
     # A fresh heartbeat: the runner may be alive, the worker leaves the batch alone.
     assert JOBS["import_batches"]()["batches"] == 0
@@ -239,6 +242,31 @@ def test_a_crashed_batch_is_resumed_by_the_worker(media, monkeypatch):
     assert (batch.status, batch.done, batch.ok) == ("done", 5, 5)
     assert Article.objects.count() == 5
     assert JOBS["import_batches"]()["batches"] == 0
+
+
+def test_a_crash_undoes_the_uncommitted_files_and_they_are_done_again(media, monkeypatch):
+    batch = new_batch([(f"{n}.txt", essay(f"一起提交{n}", 250 + n)) for n in range(4)])
+    real_store = importing.store_parsed
+    calls = []
+
+    def dying_store(job, **kwargs):
+        calls.append(job.name)
+        if len(calls) == 3:
+            raise Crash
+        return real_store(job, **kwargs)
+
+    monkeypatch.setattr(importing, "store_parsed", dying_store)
+    monkeypatch.setattr(importing, "COMMIT_SECONDS", 60)
+    with pytest.raises(Crash):
+        run_batch(batch.pk)
+    monkeypatch.setattr(importing, "store_parsed", real_store)
+    # The two files stored before the crash were in the same (rolled back) commit.
+    assert ImportBatch.objects.get(pk=batch.pk).done == 0 and Article.objects.count() == 0
+    ImportItem.objects.filter(batch=batch).update(
+        claimed_at=timezone.now() - timedelta(seconds=importing.STALE_SECONDS + 1)
+    )
+    batch = run_batch(batch.pk)
+    assert (batch.status, batch.done, batch.ok, Article.objects.count()) == ("done", 4, 4, 4)
 
 
 def test_the_worker_runs_a_queued_batch(media):
