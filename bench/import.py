@@ -252,9 +252,11 @@ def write_files(
     return planted
 
 
-def read_files(folder: Path) -> list[tuple[str, bytes]]:
+def list_files(folder: Path) -> list[tuple[str, Path]]:
+    """(name relative to the folder, path) of every file: read one at a time, as an upload
+    handler or `fanwen import` would, so a step's peak memory is its own."""
     return [
-        (path.relative_to(folder).as_posix(), path.read_bytes())
+        (path.relative_to(folder).as_posix(), path)
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     ]
@@ -351,14 +353,14 @@ def step_parse(args: argparse.Namespace) -> dict:
         import tracemalloc
 
         tracemalloc.start()
-    files = read_files(Path(args.files_dir))
+    files = list_files(Path(args.files_dir))
     times: list[float] = []
     ok = refused = 0
     started = time.perf_counter()
-    for name, data in files:
+    for name, path in files:
         t0 = time.perf_counter()
         try:
-            parse_bytes(data, name)
+            parse_bytes(path.read_bytes(), name)
             ok += 1
         except ImportRejected:
             refused += 1
@@ -379,7 +381,7 @@ def step_parse(args: argparse.Namespace) -> dict:
     return out
 
 
-def _core_batch(files: list[tuple[str, bytes]], publish: bool, times: list[float]) -> dict:
+def _core_batch(files: list[tuple[str, Path]], publish: bool, times: list[float]) -> dict:
     """The per-file core an upload batch runs, for when fanwen.staff.importing is missing:
     parse every file, strip the batch's repeated lines, store each article."""
     from django.db import transaction
@@ -390,10 +392,10 @@ def _core_batch(files: list[tuple[str, bytes]], publish: bool, times: list[float
 
     parsed = []
     refused = 0
-    for name, data in files:
+    for name, path in files:
         t0 = time.perf_counter()
         try:
-            parsed.append((name, parse_bytes(data, name), t0))
+            parsed.append((name, parse_bytes(path.read_bytes(), name), t0))
         except ImportRejected:
             refused += 1
             times.append(time.perf_counter() - t0)
@@ -449,7 +451,7 @@ def step_run(args: argparse.Namespace) -> dict:
     return {"items": next(done), "queries": counter.count, "peak_mb": _peak_mb()}
 
 
-def _upload_batch(files: list[tuple[str, bytes]], publish: bool, times: list[float]) -> dict:
+def _upload_batch(files: list[tuple[str, Path]], publish: bool, times: list[float]) -> dict:
     from fanwen.staff import importing
 
     # Per file: its parse (inside parse_group) and its store (_finish_item), as run_batch
@@ -532,7 +534,7 @@ def step_import(args: argparse.Namespace) -> dict:
         import tracemalloc
 
         tracemalloc.start()
-    files = read_files(Path(args.files_dir))
+    files = list_files(Path(args.files_dir))
     before = Article.objects.count()
     try:
         import fanwen.staff.importing  # noqa: F401
