@@ -1,28 +1,32 @@
 """Benchmark an import batch: N generated files through the same path as an upload batch.
 
 Writes --files (default 10,000) files into a scratch folder — a mix of .txt, .html and .docx
-of generated multi-piece articles with headings and placeholders (bench/corpus.py), some
-near-copies of other files of the batch and of the library, a few bad files — then, against
-a throwaway database (SQLite in the scratch folder; --database-url postgres://… makes and
-drops a scratch PostgreSQL database on that server) holding a library of --library
-generated articles (bench/gen_corpus.py fill, with near-duplicate signatures), runs:
+of generated multi-piece articles with headings and placeholders (bench/corpus.py, the words
+of most sentences shuffled so that unrelated pieces are as unlike as real ones; --templated
+keeps the phrase bank's self-similar text), 4% near-copies of other files of the batch and
+4% of library articles, one bad file in 400 — then, against a throwaway database (SQLite in
+the scratch folder; --database-url postgres://… makes and drops a scratch PostgreSQL
+database on that server) holding a library of --library generated articles
+(bench/gen_corpus.py fill, given the same text and near-duplicate signatures), runs:
 
   1. parse only: parse_bytes of every file, no database (the reference);
-  2. the full path: fanwen.staff.importing create_batch + run_batch when that module exists,
-     else the same per-file core (parse_bytes → strip_repeated → do_import_article);
-  3. the search outbox applied as the worker does (apply_outbox_job), then a search for
-     the imported titles.
+  2. the full path: fanwen.staff.importing create_batch + run_batch (published now; with
+     --runners N, N processes share the batch), else the same per-file core
+     (parse_bytes → strip_repeated → do_import_article);
+  3. the search outbox left, applied as the worker does (apply_outbox_job), then a search
+     for 200 imported titles and a check of the planted near-copies.
 
 Each step runs in its own child process, so peak RSS (ru_maxrss) is that step's own. Prints
-files, articles/s, per-file p50/p95 ms, peak RSS, queries per article, near-duplicates found
-vs planted, the full path / parse only ratio, and the outbox apply time.
+files, articles/s, per-file p50/p95 ms, peak RSS, queries per article, ms per article in the
+main functions of the path, near-duplicates found vs planted, the full path / parse only
+ratio, and the time of the index writes.
 
 Goal: >= 100 articles/s for the full path on SQLite (exit status 1 when missed, with --goal).
 
 Usage:
-  .venv/bin/python bench/import.py [--files 10000] [--library 2000] [--seed 1]
+  .venv/bin/python bench/import.py [--files 10000] [--library 2000] [--runners 1]
       [--database-url postgres://postgres@127.0.0.1:5432/postgres] [--publish draft|now]
-      [--profile 30] [--tracemalloc] [--keep] [--json]
+      [--templated] [--core] [--profile 30] [--tracemalloc] [--keep] [--json] [--goal]
 """
 
 from __future__ import annotations
