@@ -61,7 +61,6 @@ GROUP_SIZE = 50  # files parsed together: the chrome a group repeats is learnt f
 STALE_SECONDS = 60  # a running batch or a claim not touched for this long is free again
 COMMIT_SECONDS = 1.0  # files stored within this time share one commit (each in a savepoint)
 _TOUCH_SECONDS = 10  # how often a runner refreshes its heartbeat and claims
-_ACCEPTED = SUPPORTED | {".doc", ".zip"}
 _SKIPPED_PARTS = ("__MACOSX",)
 
 

@@ -6,16 +6,25 @@ import json
 import logging
 import os
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from tqdm import tqdm
 
 from fanwen.library.importer import ImportRejected
 from fanwen.library.importer.files import SUPPORTED, kind_of, read_regular_file
-from fanwen.staff.importing import GROUP_SIZE, FileJob, parse_group, source_key, store_parsed
+from fanwen.staff.importing import (
+    COMMIT_SECONDS,
+    GROUP_SIZE,
+    FileJob,
+    parse_group,
+    source_key,
+    store_parsed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,15 +128,25 @@ class Command(BaseCommand):
             group = sources[start : start + GROUP_SIZE]
             jobs = [self.job_for(source) for source in group]
             parse_group(jobs)
-            for source, job in zip(group, jobs, strict=True):
-                result = self.import_one(source, job, options)
-                if not result["ok"]:
-                    failed += 1
-                if options["json"]:
-                    self.stdout.write(json.dumps(result, ensure_ascii=False))
-                elif not result["ok"]:
-                    bar.write(f"失败 {result['file']}: {result['error']}", file=err_stream)
-                bar.update()
+            pending = list(zip(group, jobs, strict=True))
+            while pending:
+                # As run_batch: each file in its own savepoint, one commit a second (the
+                # after-commit search pass once a second, not once a file); reported once committed.
+                started, results = time.monotonic(), []
+                with transaction.atomic():
+                    while True:
+                        source, job = pending.pop(0)
+                        results.append(self.import_one(source, options, job))
+                        if not pending or time.monotonic() - started >= COMMIT_SECONDS:
+                            break
+                for result in results:
+                    if not result["ok"]:
+                        failed += 1
+                    if options["json"]:
+                        self.stdout.write(json.dumps(result, ensure_ascii=False))
+                    elif not result["ok"]:
+                        bar.write(f"失败 {result['file']}: {result['error']}", file=err_stream)
+                    bar.update()
         bar.close()
         done = len(sources) - failed
         self.stderr.write(f"导入完成：成功 {done} 个，失败 {failed} 个")
@@ -148,7 +167,12 @@ class Command(BaseCommand):
         folder = path.resolve().parent.name if not source.error else ""
         return FileJob(name=path.name, read=read, source_key=source.key, folder=folder)
 
-    def import_one(self, source: Source, job: FileJob, options: dict) -> dict:
+    def import_one(self, source: Source, options: dict, job: FileJob | None = None) -> dict:
+        """Store one source; `job` is the source already parsed with its group (else parsed here,
+        alone, as bench/import_fuzz.py imports one file in a child process)."""
+        if job is None:
+            job = self.job_for(source)
+            parse_group([job])
         result: dict = {
             "file": str(source.path),
             "ok": False,
