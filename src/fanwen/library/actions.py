@@ -6,8 +6,10 @@ import hashlib
 import re
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
+from fanwen.library import bulk
 from fanwen.library.importer import ParsedArticle, dedup
 from fanwen.library.models import Article, Category, Piece
 
@@ -29,14 +31,16 @@ def do_import_article(
     of the same title in the same category whose key is empty or the same path seen from
     another folder level; an article from a different file is never overwritten.
     """
-    with transaction.atomic():
+    # coalesced(): one search outbox row and one page purge for the article and all its
+    # pieces, written in this transaction, instead of one of each per saved row.
+    with transaction.atomic(), bulk.coalesced():
         article = _existing_article(parsed, category, source_key)
         created = article is None
         if article is None:
             article = Article(category=category)
         else:
             article.content_version += 1
-        signatures = [dedup.signature(piece.text) for piece in parsed.pieces]
+        signatures = [dedup.signed(piece.text) for piece in parsed.pieces]
         within = dedup.find_within(signatures)
         article.category = category
         article.title = parsed.title[:200]
@@ -53,7 +57,8 @@ def do_import_article(
         # The article's own old pieces are about to be replaced: never match against them.
         in_library = dedup.find_in_library(signatures, exclude_article_id=article.pk)
         old = {piece.position: piece for piece in article.pieces.all()} if not created else {}
-        saved: list[Piece] = []
+        pieces: list[Piece] = []
+        copies: list[tuple[Piece, int]] = []  # (piece, index of the earlier piece it copies)
         for position, (parsed_piece, sig) in enumerate(
             zip(parsed.pieces, signatures, strict=True), 1
         ):
@@ -70,14 +75,23 @@ def do_import_article(
                 setattr(piece, name, value)
             same_article = within[position - 1]
             library_match = in_library[position - 1]
+            piece.duplicate_of = None
             if same_article is not None:
-                piece.duplicate_of = saved[same_article[0]]
+                copies.append((piece, same_article[0]))
             elif library_match is not None:
                 piece.duplicate_of_id = library_match.piece_id
-            else:
-                piece.duplicate_of = None
-            piece.save()
-            saved.append(piece)
+            pieces.append(piece)
+        # Kept rows are saved one by one (their save signals run, gathered above); new rows
+        # go in one INSERT, which coalesced() stands in for the signals of.
+        for piece in pieces:
+            if piece.pk is not None:
+                piece.save()
+        Piece.objects.bulk_create([piece for piece in pieces if piece.pk is None])
+        if copies:
+            # A copy of an earlier piece of this article points at it once both rows exist.
+            for piece, index in copies:
+                piece.duplicate_of = pieces[index]
+            Piece.objects.bulk_update([piece for piece, _ in copies], ["duplicate_of"])
         if old:
             Piece.objects.filter(pk__in=[piece.pk for piece in old.values()]).delete()
     return article, created
@@ -85,17 +99,23 @@ def do_import_article(
 
 def _existing_article(parsed: ParsedArticle, category: Category, source_key: str) -> Article | None:
     source_key = source_key[:64]
+    title = parsed.title[:200]
+    # One locked read for both ways of being the same article (the key, then the title).
+    match = Q(category=category, title=title)
     if source_key:
-        found = Article.objects.select_for_update().filter(source_key=source_key).first()
-        if found is not None:
-            return found
+        match |= Q(source_key=source_key)
+    rows = list(Article.objects.select_for_update().filter(match))
+    if source_key:
+        # In the model's order (newest first), as .first() on the key alone picked.
+        for article in rows:
+            if article.source_key == source_key:
+                return article
     # Same title in the same category: an article made by hand (no key), or the same file
     # named from another folder level ("作文/a.txt" vs "批次/作文/a.txt"). One that another
     # file owns is a different article that happens to share the title.
-    same_title = Article.objects.select_for_update().filter(
-        category=category, title=parsed.title[:200]
-    )
-    for article in same_title.order_by("pk"):
+    for article in sorted(rows, key=lambda row: row.pk):
+        if article.category_id != category.pk or article.title != title:
+            continue
         if not article.source_key or _same_source(article.source_key, source_key):
             return article
     return None

@@ -78,6 +78,11 @@ def _bump() -> None:
 
 def purge_all() -> None:
     """Make every cached page and fragment stale; call after writes that skip signals."""
+    from fanwen.library import bulk
+
+    # Inside bulk.coalesced(): once, when the block ends.
+    if bulk.gather_purge():
+        return
     _bump()
     connection = transaction.get_connection()
     if connection.in_atomic_block:

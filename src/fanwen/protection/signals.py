@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from fanwen.library import bulk
 from fanwen.library.models import Article
 from fanwen.orders.models import Entitlement
 
@@ -15,6 +16,10 @@ from fanwen.orders.models import Entitlement
 @receiver(post_save, sender=Article, dispatch_uid="fanwen_protection_font_build")
 def schedule_font_build(sender, instance: Article, **kwargs) -> None:
     if settings.FANWEN_PROTECTION != "font" or instance.status != Article.Status.PUBLISHED:
+        return
+    # A batch import leaves the fonts to the worker's build_fonts_job (and to font_now for
+    # a reader who comes first): a build per article would hold the CPU for hours.
+    if bulk.importing():
         return
     article_id = instance.pk
 

@@ -8,10 +8,12 @@ reads the article as it is now, so applying a row twice, or late, is harmless.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 from django.db import connection, transaction
 
+from fanwen.library import bulk
 from fanwen.search import documents
 from fanwen.search.backends import get_backend
 from fanwen.search.backends.base import SearchBusy
@@ -20,30 +22,53 @@ from fanwen.search.models import SearchOutbox
 log = logging.getLogger("fanwen.search")
 # Inline after a commit only a few rows: a bulk change is left to the worker.
 INLINE_LIMIT = 200
+# apply_after_commit(): rows per index commit, and how long it goes on before leaving the
+# rest to the worker.
+DRAIN_CHUNK = 500
+DRAIN_SECONDS = 30
 
 
 def record(article_ids: Iterable[int], op: str) -> None:
-    """Write outbox rows (in the caller's transaction) and apply them once it commits."""
-    rows = [SearchOutbox(article_id=pk, op=op) for pk in dict.fromkeys(article_ids)]
-    if not rows:
+    """Write outbox rows (in the caller's transaction) and apply them once it commits.
+
+    Inside bulk.coalesced() the rows are gathered and written once when the block ends;
+    inside bulk.bulk_import() they are applied every bulk.APPLY_EVERY rows, not per commit.
+    """
+    ids = list(dict.fromkeys(article_ids))
+    if not ids or bulk.gather_outbox(ids, op):
         return
-    SearchOutbox.objects.bulk_create(rows)
-    _apply_after_commit()
+    SearchOutbox.objects.bulk_create([SearchOutbox(article_id=pk, op=op) for pk in ids])
+    if not bulk.importing():
+        _apply_after_commit()
+    elif bulk.count_rows(len(ids)):
+        apply_after_commit()
 
 
 class _ApplyInline:
-    """The after-commit pass of one transaction."""
+    """The after-commit pass of one transaction; `drain` applies every row there is (up to
+    DRAIN_SECONDS), not only the first INLINE_LIMIT."""
 
-    def __init__(self) -> None:
+    def __init__(self, drain: bool = False) -> None:
         self.ran = False
+        self.drain = drain
 
     def __call__(self) -> None:
         self.ran = True
         try:
-            apply(INLINE_LIMIT)
+            if not self.drain:
+                apply(INLINE_LIMIT)
+                return
+            deadline = time.monotonic() + DRAIN_SECONDS
+            while apply(DRAIN_CHUNK) >= DRAIN_CHUNK and time.monotonic() < deadline:
+                pass
         except Exception:
             # Best effort: the rows stay, and the worker applies them.
             log.exception("search: applying the outbox after commit failed")
+
+
+def apply_after_commit() -> None:
+    """Apply all the outbox rows once the current transaction commits (now, outside one)."""
+    transaction.on_commit(_ApplyInline(drain=True), robust=True)
 
 
 def _apply_after_commit() -> None:

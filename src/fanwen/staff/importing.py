@@ -48,7 +48,8 @@ from fanwen.library.actions import (
     do_import_article,
     do_publish_article,
 )
-from fanwen.library.importer import ImportRejected, ParsedArticle, parse_bytes
+from fanwen.library.bulk import bulk_import
+from fanwen.library.importer import ImportRejected, ParsedArticle, dedup, parse_bytes
 from fanwen.library.importer.boilerplate import strip_repeated
 from fanwen.library.importer.files import SUPPORTED, read_regular_file
 from fanwen.library.models import Article, Category, Piece
@@ -103,6 +104,8 @@ def parse_group(jobs: list[FileJob]) -> None:
             log.exception("parsing %s failed", job.name)
             job.result = _failure(ImportItem.Status.ERROR, f"内部错误：{type(exc).__name__}: {exc}")
     strip_repeated([job.parsed for job in jobs if job.parsed is not None])
+    # Near-duplicate signatures now, outside the transactions that store the files.
+    dedup.presign(p.text for job in jobs if job.parsed is not None for p in job.parsed.pieces)
 
 
 def choose_category(
@@ -586,6 +589,7 @@ def _finish_batch(batch_id: int) -> None:
             )
 
 
+@bulk_import()  # one outbox apply per 500 articles, fonts left to the worker (library/bulk.py)
 def run_batch(batch_id: int) -> ImportBatch:
     """Run the batch's queued items in groups until none is left that another runner holds
     freshly; several runners may share one batch. Returns the batch as it then stands."""

@@ -17,9 +17,13 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
 
 SHINGLE = 3
 BANDS = 8
@@ -35,18 +39,6 @@ BAND_FIELDS = tuple(f"dup_band_{i}" for i in range(BANDS))
 
 _MASK64 = (1 << 64) - 1
 _BLANKS = re.compile(r"(?<![a-z])x{2,4}(?![a-z])|[×╳□○_]+")
-_LANE = 16
-_LANE_MASK = (1 << _LANE) - 1
-_CHUNK = 60000  # < 2**16 features per chunk so a lane never overflows
-
-# _SPREAD[j][v]: byte v of a hash, each of its bits moved into its own 16-bit lane, so that
-# adding the spread values of many hashes counts the set bits of all 64 positions at once.
-_SPREAD = [
-    [sum(1 << ((j * 8 + b) * _LANE) for b in range(8) if v >> b & 1) for v in range(256)]
-    for j in range(8)
-]
-
-
 _NOT_WORD = re.compile(r"\W+")
 
 
@@ -64,6 +56,35 @@ def grams(text: str) -> set[str]:
     return {norm[i : i + SHINGLE] for i in range(len(norm) - SHINGLE + 1)}
 
 
+def _key_array(norm: str) -> np.ndarray:
+    """The distinct 3-grams of a normalised text as uint64 (three 21-bit code points, the
+    first highest), sorted: what is hashed, and — as Python ints — what similarity compares.
+    Packing is one-to-one, so the Jaccard index is that of the 3-gram strings."""
+    if len(norm) < SHINGLE:
+        # A text too short for a 3-gram is one gram of its 1-2 characters, the first lowest.
+        keys = [sum(ord(ch) << (21 * i) for i, ch in enumerate(norm))] if norm else []
+        return np.array(keys, dtype=np.uint64)
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    packed = (codes[:-2] << np.uint64(42)) | (codes[1:-1] << np.uint64(21)) | codes[2:]
+    return np.unique(packed)
+
+
+def _keys(norm: str) -> set[int]:
+    return set(_key_array(norm).tolist())
+
+
+def _mixed(keys: np.ndarray) -> np.ndarray:
+    # splitmix64's finaliser (_mix) on every key at once; uint64 products wrap mod 2**64.
+    x = keys ^ (keys >> np.uint64(30))
+    x = x * _M1
+    x = (x ^ (x >> np.uint64(27))) * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
 def _mix(x: int) -> int:
     # splitmix64's finaliser: stable across runs and platforms, unlike hash().
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & _MASK64
@@ -71,47 +92,27 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def _hashes(gram_set: set[str]) -> list[int]:
-    # Stable 64-bit hashes of the 3-grams (code points packed into 63 bits, then mixed).
-    if any(len(gram) != SHINGLE for gram in gram_set):
-        return [_mix(sum(ord(ch) << (21 * i) for i, ch in enumerate(g))) for g in gram_set]
-    return [_mix((ord(g[0]) << 42) | (ord(g[1]) << 21) | ord(g[2])) for g in gram_set]
-
-
 def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _simhash_of(hashes: set[int] | list[int]) -> int:
-    items = list(hashes)
-    counts = [0] * 64
-    t0, t1, t2, t3, t4, t5, t6, t7 = _SPREAD
-    for offset in range(0, len(items), _CHUNK):
-        total = 0
-        for h in items[offset : offset + _CHUNK]:
-            total += (
-                t0[h & 255]
-                + t1[h >> 8 & 255]
-                + t2[h >> 16 & 255]
-                + t3[h >> 24 & 255]
-                + t4[h >> 32 & 255]
-                + t5[h >> 40 & 255]
-                + t6[h >> 48 & 255]
-                + t7[h >> 56]
-            )
-        for bit in range(64):
-            counts[bit] += total >> (bit * _LANE) & _LANE_MASK
-    half = len(items) / 2
+def _simhash_of(hashes: np.ndarray) -> int:
+    # Bit k of byte j of each hash is column 8j + k: count the set bits of all 64 columns.
+    bits = np.unpackbits(
+        hashes.astype("<u8").view(np.uint8).reshape(-1, 8), axis=1, bitorder="little"
+    )
+    counts = bits.sum(axis=0, dtype=np.int64)
+    half = len(hashes) / 2
     value = 0
-    for bit in range(64):
-        if counts[bit] > half:
+    for bit, count in enumerate(counts.tolist()):
+        if count > half:
             value |= 1 << bit
     return _signed(value)
 
 
 def simhash(text: str) -> int:
     """64-bit SimHash of the text's character 3-grams, as a signed int (fits BigIntegerField)."""
-    return _simhash_of(_hashes(grams(text)))
+    return _simhash_of(_mixed(_key_array(normalize(text))))
 
 
 def hamming(a: int, b: int) -> int:
@@ -127,18 +128,46 @@ def jaccard(a: set, b: set) -> float:
     return common / (len(a) + len(b) - common)
 
 
+def jaccard_at_least(a: set, b: set, threshold: float) -> float:
+    """jaccard(a, b) when it is >= threshold, else 0.0 — without building the intersection.
+
+    Exact, only faster for the many candidates that fall short: J >= t needs |a & b| >=
+    t (|a| + |b|) / (1 + t), so the size ratio alone rules out most pairs, and counting the
+    grams of the smaller set missing from the larger stops once too many are missing.
+    """
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    # J <= |a| / |b|: a pair of very different sizes is never a near-copy.
+    if len(a) < threshold * len(b):
+        return 0.0
+    # Misses allowed: |a| - needed common; the float bound is loosened by one so that
+    # rounding never refuses a pair the exact count would keep.
+    allowed = len(a) - threshold * (len(a) + len(b)) / (1 + threshold) + 1
+    missing = 0
+    for gram in a:
+        if gram not in b:
+            missing += 1
+            if missing > allowed:
+                return 0.0
+    common = len(a) - missing
+    score = common / (len(a) + len(b) - common)
+    return score if score >= threshold else 0.0
+
+
 def similarity(text_a: str, text_b: str) -> float:
     """Jaccard index of the two texts' character 3-grams (1.0 = same words in the same order)."""
     return jaccard(grams(text_a), grams(text_b))
 
 
-def _bands(hashes: list[int]) -> list[int]:
-    mins = [_MASK64] * BINS
-    for h in hashes:
-        slot = h & (BINS - 1)
-        value = h >> 5
-        if value < mins[slot]:
-            mins[slot] = value
+def _bands(hashes: np.ndarray) -> list[int]:
+    # The smallest hash >> 5 in each of the 32 bins a hash's low 5 bits pick.
+    mins_array = np.full(BINS, _MASK64, dtype=np.uint64)
+    np.minimum.at(
+        mins_array, (hashes & np.uint64(BINS - 1)).astype(np.intp), hashes >> np.uint64(5)
+    )
+    mins = mins_array.tolist()
     # Empty bins borrow from the next filled one ("rotation" densification), so short
     # texts still get comparable bands.
     original = list(mins)
@@ -159,7 +188,7 @@ def _bands(hashes: list[int]) -> list[int]:
 
 @dataclass
 class Signature:
-    grams: set[str]
+    grams: set[int]  # the 3-grams packed as ints (_keys)
     simhash: int
     bands: list[int] | None  # None: too short to be looked up in the library
 
@@ -169,10 +198,38 @@ class Signature:
 
 
 def signature(text: str) -> Signature:
-    gram_set = grams(text)
-    hashes = _hashes(gram_set)
-    long_enough = len(gram_set) + SHINGLE - 1 >= MIN_CHARS
-    return Signature(gram_set, _simhash_of(hashes), _bands(hashes) if long_enough else None)
+    keys = _key_array(normalize(text))
+    hashes = _mixed(keys)
+    long_enough = len(keys) + SHINGLE - 1 >= MIN_CHARS
+    bands = _bands(hashes) if long_enough else None
+    return Signature(set(keys.tolist()), _simhash_of(hashes), bands)
+
+
+# Signatures computed ahead (presign) by text: a batch signs its parsed files before the
+# transaction that stores each one, so a second runner is not held behind the CPU work.
+_SIGNED: OrderedDict[str, Signature] = OrderedDict()
+_SIGNED_SIZE = 256  # a group of 50 files has ~175 pieces; each entry holds ~2,000 ints
+
+
+_SIGNED_LOCK = threading.Lock()  # batches may run in threads (run_batch_in_thread)
+
+
+def presign(texts: Iterable[str]) -> None:
+    """Compute and keep the signatures of these texts for a coming signed() call."""
+    for text in texts:
+        sig = signature(text)
+        with _SIGNED_LOCK:
+            _SIGNED[text] = sig
+            _SIGNED.move_to_end(text)
+            while len(_SIGNED) > _SIGNED_SIZE:
+                _SIGNED.popitem(last=False)
+
+
+def signed(text: str) -> Signature:
+    """signature(text), taken from what presign() kept when it is there (then forgotten)."""
+    with _SIGNED_LOCK:
+        found = _SIGNED.pop(text, None)
+    return found if found is not None else signature(text)
 
 
 def signature_fields(text: str) -> dict:
@@ -232,7 +289,7 @@ def find_in_library(
     for index, (sig, found) in enumerate(zip(signatures, per_signature, strict=True)):
         best: Match | None = None
         for piece_id, article_id in sorted(found):
-            score = jaccard(sig.grams, stored.get(piece_id, set()))
+            score = jaccard_at_least(sig.grams, stored.get(piece_id, set()), SIMILARITY)
             if score >= SIMILARITY and (best is None or score > best.similarity):
                 best = Match(piece_id, article_id, score)
         results[index] = best
@@ -241,11 +298,11 @@ def find_in_library(
 
 # 3-grams of stored pieces, by (id, simhash): in a batch of templated files the same few
 # hundred pieces come up as candidates again and again. The simhash changes with the text.
-_GRAM_CACHE: OrderedDict[tuple[int, int], set[str]] = OrderedDict()
+_GRAM_CACHE: OrderedDict[tuple[int, int], set[int]] = OrderedDict()
 _GRAM_CACHE_SIZE = 5000
 
 
-def _stored_grams(piece_ids: set[int], hashes: dict[int, int]) -> dict[int, set[str]]:
+def _stored_grams(piece_ids: set[int], hashes: dict[int, int]) -> dict[int, set[int]]:
     from fanwen.library.models import Piece
 
     out: dict[int, set[str]] = {}
@@ -261,7 +318,7 @@ def _stored_grams(piece_ids: set[int], hashes: dict[int, int]) -> dict[int, set[
         for piece_id, text, value in Piece.objects.filter(id__in=missing).values_list(
             "id", "text", "simhash"
         ):
-            out[piece_id] = _GRAM_CACHE[(piece_id, value)] = grams(text)
+            out[piece_id] = _GRAM_CACHE[(piece_id, value)] = _keys(normalize(text))
         while len(_GRAM_CACHE) > _GRAM_CACHE_SIZE:
             _GRAM_CACHE.popitem(last=False)
     return out
@@ -276,7 +333,7 @@ def find_within(signatures: list[Signature]) -> list[tuple[int, float] | None]:
             for j in range(i):
                 if not signatures[j].comparable:
                     continue
-                score = jaccard(sig.grams, signatures[j].grams)
+                score = jaccard_at_least(sig.grams, signatures[j].grams, SIMILARITY)
                 if score >= SIMILARITY and (best is None or score > best[1]):
                     best = (j, score)
         results.append(best)
