@@ -48,14 +48,20 @@ def do_import_article(
         article.editor_name = (editor_name or parsed.editor_name)[:40]
         article.source_format = parsed.source_format
         article.source_key = source_key[:64]
-        article.piece_count = sum(1 for found in within if found is None)
+        # The article's own old pieces are about to be replaced: never match against them.
+        in_library = dedup.find_in_library(signatures, exclude_article_id=article.pk)
+        # (优秀N篇) counts what the reader finds nowhere else: copies of an earlier piece, or of
+        # another article's, are shown but not counted.
+        article.piece_count = sum(
+            1
+            for same, other in zip(within, in_library, strict=True)
+            if same is None and other is None
+        )
         if publish:
             # Article.publish keeps the first published_at of an article already out.
             article.publish()
         article.save()
 
-        # The article's own old pieces are about to be replaced: never match against them.
-        in_library = dedup.find_in_library(signatures, exclude_article_id=article.pk)
         old = {piece.position: piece for piece in article.pieces.all()} if not created else {}
         pieces: list[Piece] = []
         copies: list[tuple[Piece, int]] = []  # (piece, index of the earlier piece it copies)
@@ -221,15 +227,21 @@ def _refresh_duplicates(article: Article) -> None:
         if piece.duplicate_of_id != wanted:
             piece.duplicate_of_id = wanted
             piece.save(update_fields=["duplicate_of"])
-    article.piece_count = sum(1 for found in within if found is None)
+    article.piece_count = sum(1 for piece in pieces if piece.duplicate_of_id is None)
 
 
 def _recheck_copies_of(piece: Piece) -> None:
     # Pieces of other articles flagged as copies of this one may no longer be after an edit.
+    freed: set[int] = set()
     for copy in piece.near_copies.exclude(article_id=piece.article_id)[:200]:
         if dedup.similarity(copy.text, piece.text) < dedup.SIMILARITY:
             copy.duplicate_of = None
             copy.save(update_fields=["duplicate_of"])
+            freed.add(copy.article_id)
+    # A piece no longer a copy counts again in its own article's (优秀N篇).
+    for article in Article.objects.select_for_update().filter(pk__in=freed):
+        article.piece_count = article.count_distinct_pieces()
+        article.save(update_fields=["piece_count", "updated_at"])
 
 
 def _save_changed(article: Article, *, content: bool) -> None:

@@ -202,12 +202,8 @@ class Article(models.Model):
         return [text for piece in self.pieces.all() for text in piece.paragraphs()]
 
     def count_distinct_pieces(self) -> int:
-        """Pieces that are not a near-copy of an earlier piece of this same article."""
-        return sum(
-            1
-            for piece in self.pieces.all()
-            if piece.duplicate_of_id is None or piece.duplicate_of.article_id != self.pk
-        )
+        """Pieces that are not a near-copy of an earlier piece, here or in another article."""
+        return sum(1 for piece in self.pieces.all() if piece.duplicate_of_id is None)
 
 
 class Piece(models.Model):

@@ -231,9 +231,7 @@ def _breadcrumb(root) -> tuple[list[str], str]:
                 # Never up to the page itself, nor into a block that also holds the article.
                 if parent.tag in ("body", "html") or len(parent.text_content()) > 300:
                     break
-                if any(
-                    node is not parent for node in parent.iter("h1", "h2", "h3", "h4", "p")
-                ):
+                if any(node is not parent for node in parent.iter("h1", "h2", "h3", "h4", "p")):
                     break
                 element = parent
             break

@@ -89,9 +89,9 @@ def test_an_edit_that_copies_a_piece_of_another_article_is_flagged(category):
     do_edit_piece(piece_at(article, 2), title="篇二", text=f"一、基本情况\n{SAFETY_COPY}")
 
     assert piece_at(article, 2).duplicate_of_id == piece_at(other, 1).pk
-    # Another article's copy is flagged for the editor; this article still has two pieces.
+    # Another article's copy is flagged for the editor and no longer counted in (优秀N篇).
     article.refresh_from_db()
-    assert article.piece_count == 2
+    assert article.piece_count == 1
 
 
 def test_an_edit_away_from_the_original_clears_copies_in_other_articles(category):
@@ -102,6 +102,8 @@ def test_an_edit_away_from_the_original_clears_copies_in_other_articles(category
     do_edit_piece(piece_at(original, 1), title="篇一", text=READING)
 
     assert piece_at(copy, 1).duplicate_of_id is None
+    copy.refresh_from_db()
+    assert copy.piece_count == 1  # counted again once it is no longer a copy
 
 
 def test_an_edit_leaves_search_outbox_rows_in_its_transaction(

@@ -65,7 +65,7 @@ def test_staff_previews_fixes_publishes_and_edits_as_text(live_server, search_in
             page.locator("input[type=submit], button[type=submit]").first.click()
             page.wait_for_url("**/staff/articles/")
             page.screenshot(path=str(ARTIFACTS / "desk-articles-pc.png"), full_page=True)
-            page.get_by_role("link", name="年度工作总结草稿(优秀3篇)").click()
+            page.get_by_role("link", name="年度工作总结草稿(优秀2篇)").click()
             page.wait_for_url(f"**/staff/articles/{draft.pk}/")
 
             # The flagged piece beside the library article it copies, linked.
@@ -85,7 +85,7 @@ def test_staff_previews_fixes_publishes_and_edits_as_text(live_server, search_in
 
             page.fill("#id_title", NEW_TITLE)
             page.get_by_role("button", name="保存标题").click()
-            expect(page.locator("#pv-title")).to_have_text(f"{NEW_TITLE}(优秀3篇)")
+            expect(page.locator("#pv-title")).to_have_text(f"{NEW_TITLE}(优秀2篇)")
             page.get_by_role("button", name="立即发布").click()
             expect(page.locator(".desk-messages")).to_contain_text("已发布")
 
@@ -93,7 +93,7 @@ def test_staff_previews_fixes_publishes_and_edits_as_text(live_server, search_in
             watch_csp(reader, blocked)
             public = reader.new_page()
             public.goto(public_url)
-            expect(public.locator("h1")).to_have_text(f"{NEW_TITLE}(优秀3篇)")
+            expect(public.locator("h1")).to_have_text(f"{NEW_TITLE}(优秀2篇)")
             expect(public.locator(".doc-meta")).to_contain_text("格式:DOCX")
             public.goto(live_server.url + f"/search?q={NEW_TITLE}")
             expect(public.locator(f'a[href="{draft.get_absolute_url()}"]').first).to_be_visible()
