@@ -462,7 +462,9 @@ def _upload_batch(files: list[tuple[str, Path]], publish: bool, times: list[floa
     # calls them through the module.
     per_file: dict = {}
     numbers = itertools.count()
-    _timed(importing, "parse_bytes", per_file, key=lambda data, name: ("parse", next(numbers)))
+    from fanwen.library import importing as core
+
+    _timed(core, "parse_bytes", per_file, key=lambda data, name: ("parse", next(numbers)))
     _timed(importing, "_finish_item", per_file, key=lambda batch, item, job, token: item.pk)
     # Where a file's time goes, by the functions the path calls through module attributes.
     from fanwen.library import actions
@@ -470,10 +472,10 @@ def _upload_batch(files: list[tuple[str, Path]], publish: bool, times: list[floa
 
     for module, name in (
         (importing, "parse_group"),
-        (importing, "strip_repeated"),
+        (core, "strip_repeated"),
         (importing, "store_parsed"),
-        (importing, "do_import_article"),
-        (importing, "duplicates_of"),
+        (core, "do_import_article"),
+        (core, "duplicates_of"),
         (dedup, "signature"),
         (dedup, "find_in_library"),
         (dedup, "find_within"),

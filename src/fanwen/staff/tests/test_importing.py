@@ -284,3 +284,10 @@ def test_a_batch_that_fails_to_save_leaves_no_files(media, monkeypatch):
         new_batch([("a.txt", essay("一", 1)), ("b.txt", essay("二", 2))])
     assert not ImportBatch.objects.exists()
     assert stored_files(media) == []
+
+
+def test_the_batch_models_speak_the_core_s_values():
+    from fanwen.library import importing as core
+
+    assert {core.OK, core.REFUSED, core.ERROR} <= set(ImportItem.Status.values)
+    assert {core.DRAFT, core.NOW, core.AT} == set(ImportBatch.PublishMode.values)

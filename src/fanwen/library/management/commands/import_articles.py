@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from fanwen.library.importer import ImportRejected
 from fanwen.library.importer.files import SUPPORTED, kind_of, read_regular_file
-from fanwen.staff.importing import (
+from fanwen.library.importing import (
     COMMIT_SECONDS,
     GROUP_SIZE,
     FileJob,
