@@ -44,7 +44,7 @@ def _shape(name: str, size: int) -> str:
 
 def _seconds(data: bytes, name: str) -> float:
     best = float("inf")
-    for _ in range(2):
+    for _ in range(3):
         started = time.perf_counter()
         try:
             parse_bytes(data, name)
@@ -65,8 +65,9 @@ def test_a_pathological_line_parses_in_linear_time(shape, suffix):
     large = _seconds(_document(_shape(shape, 4 * N)), "a" + suffix)
     essay = FUZZ.ESSAY.replace("\n", "")
     baseline = _seconds(_document((essay * (4 * N // len(essay) + 1))[: 4 * N]), "a" + suffix)
-    # Under 50 ms for 40,000 characters is linear enough whatever the ratio says (timer noise).
-    assert large <= max(6 * small, 0.05, 4 * baseline), (shape, small, large, baseline)
+    # Under 50 ms for 40,000 characters is linear enough whatever the ratio says (timer noise);
+    # 8x leaves room for a busy machine and still refuses quadratic work (~16x).
+    assert large <= max(8 * small, 0.05, 4 * baseline), (shape, small, large, baseline)
 
 
 def test_many_placeholders_are_found_in_linear_time():

@@ -215,6 +215,10 @@ def test_the_worker_runs_every_registered_job_in_order(monkeypatch):
         "expire_orders",
         "retry_refunds",
         "compare_bill",
+        # Scheduled articles go live before fonts are built and the index is fed, so a
+        # pass publishes, protects and indexes them together; uploads import last.
+        "publish_scheduled",
         "build_fonts",
         "search_outbox",
+        "import_batches",
     ]
