@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from fanwen.lib import gather
+
 GEN_KEY = "fw:gen"
 T = TypeVar("T")
 
@@ -78,10 +80,8 @@ def _bump() -> None:
 
 def purge_all() -> None:
     """Make every cached page and fragment stale; call after writes that skip signals."""
-    from fanwen.library import bulk
-
     # Inside bulk.coalesced(): once, when the block ends.
-    if bulk.gather_purge():
+    if gather.gather_purge():
         return
     _bump()
     connection = transaction.get_connection()

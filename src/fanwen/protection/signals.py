@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from fanwen.library import bulk
+from fanwen.lib import gather
 from fanwen.library.models import Article
 from fanwen.orders.models import Entitlement
 
@@ -19,7 +19,7 @@ def schedule_font_build(sender, instance: Article, **kwargs) -> None:
         return
     # A batch import leaves the fonts to the worker's build_fonts_job (and to font_now for
     # a reader who comes first): a build per article would hold the CPU for hours.
-    if bulk.importing():
+    if gather.importing():
         return
     article_id = instance.pk
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-from fanwen.library import bulk
+from fanwen.lib import gather
 from fanwen.search import documents
 from fanwen.search.backends import get_backend
 from fanwen.search.backends.base import SearchBusy
@@ -32,15 +32,15 @@ def record(article_ids: Iterable[int], op: str) -> None:
     """Write outbox rows (in the caller's transaction) and apply them once it commits.
 
     Inside bulk.coalesced() the rows are gathered and written once when the block ends;
-    inside bulk.bulk_import() they are applied every bulk.APPLY_EVERY rows, not per commit.
+    inside bulk.bulk_import() they are applied every gather.APPLY_EVERY rows, not per commit.
     """
     ids = list(dict.fromkeys(article_ids))
-    if not ids or bulk.gather_outbox(ids, op):
+    if not ids or gather.gather_outbox(ids, op):
         return
     SearchOutbox.objects.bulk_create([SearchOutbox(article_id=pk, op=op) for pk in ids])
-    if not bulk.importing():
+    if not gather.importing():
         _apply_after_commit()
-    elif bulk.count_rows(len(ids)):
+    elif gather.count_rows(len(ids)):
         apply_after_commit()
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 
 from fanwen import search
+from fanwen.lib import gather
 from fanwen.library import bulk, pagecache
 from fanwen.library.actions import do_import_article
 from fanwen.library.importer import ParsedArticle, ParsedPiece
@@ -109,7 +110,7 @@ def test_what_a_failed_block_gathered_is_dropped_with_the_rollback(category):
 def test_inside_a_bulk_import_the_index_is_written_every_n_rows_and_at_the_end(
     category, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(bulk, "APPLY_EVERY", 3)
+    monkeypatch.setattr(gather, "APPLY_EVERY", 3)
     topics = ["消防安全", "食品安全", "交通安全", "防溺水"]
     made = []
     batch = bulk.bulk_import()
@@ -130,7 +131,7 @@ def test_inside_a_bulk_import_the_index_is_written_every_n_rows_and_at_the_end(
         batch.__exit__(None, None, None)
     assert not rows()
     assert found("防溺水") == [made[3]]
-    assert not bulk.importing()
+    assert not gather.importing()
 
 
 def test_a_bulk_import_starts_no_font_build_per_published_article(
