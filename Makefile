@@ -34,8 +34,10 @@ system-deps:
 run: $(VENV)/.installed
 	$(BIN)/fanwen demo
 
+# One test process per CPU; --dist load hands tests out in pytest-django's order (plain tests
+# before transactional ones) to each process.
 test: $(VENV)/.installed system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist load
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench

@@ -147,6 +147,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests run on an in-memory database (Django's default for SQLite), one per test process.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
