@@ -463,16 +463,19 @@ def _upload_batch(files: list[tuple[str, Path]], publish: bool, times: list[floa
     per_file: dict = {}
     numbers = itertools.count()
     from fanwen.library import importing as core
+    from fanwen.library.importer import groups
 
-    _timed(core, "parse_bytes", per_file, key=lambda data, name: ("parse", next(numbers)))
+    # Parsed in the runner (no parse processes): each file's parse is timed; in parse
+    # processes it is not seen here, and the runner's wait for a group is GroupParser.collect.
+    _timed(groups, "parse_bytes", per_file, key=lambda data, name: ("parse", next(numbers)))
     _timed(importing, "_finish_item", per_file, key=lambda batch, item, job, token: item.pk)
     # Where a file's time goes, by the functions the path calls through module attributes.
     from fanwen.library import actions
     from fanwen.library.importer import dedup
 
     for module, name in (
-        (importing, "parse_group"),
-        (core, "strip_repeated"),
+        (core.GroupParser, "collect"),
+        (groups, "strip_repeated"),
         (importing, "store_parsed"),
         (core, "do_import_article"),
         (core, "duplicates_of"),
@@ -508,16 +511,27 @@ def _upload_batch(files: list[tuple[str, Path]], publish: bool, times: list[floa
     batch.refresh_from_db()
     parse_times = [v for k, v in per_file.items() if isinstance(k, tuple)]
     store_times = [v for k, v in per_file.items() if not isinstance(k, tuple)]
-    # Files pair up in order: the n-th parse with the n-th store (refused files have no store).
-    times.extend(p + s for p, s in zip(parse_times, store_times, strict=False))
+    # Files pair up in order: the n-th parse with the n-th store (refused files have no store);
+    # parsed in parse processes, a file's time here is its store.
+    if parse_times:
+        times.extend(p + s for p, s in zip(parse_times, store_times, strict=False))
+    else:
+        times.extend(store_times)
     return {
-        "path": "run_batch" if RUNNERS[0] == 1 else f"run_batch x{RUNNERS[0]}",
+        "path": ("run_batch" if RUNNERS[0] == 1 else f"run_batch x{RUNNERS[0]}")
+        + f", {_parse_processes(len(files))} parse proc",
         "helpers": helped,
         "mine": len(store_times),
         "batch": batch.pk,
         "batch_counts": [batch.ok, batch.refused, batch.errors],
         "run_seconds": time.perf_counter() - created,
     }
+
+
+def _parse_processes(files: int) -> int:
+    from fanwen.library.importing import parse_processes
+
+    return parse_processes(files)
 
 
 def _bench_user():
@@ -575,6 +589,8 @@ def step_import(args: argparse.Namespace) -> dict:
         stream = io.StringIO()
         stats = pstats.Stats(profiler, stream=stream)
         stats.sort_stats("cumulative").print_stats(args.profile)
+        if os.environ.get("BENCH_PROFILE_DUMP"):
+            stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
         stats.sort_stats("tottime").print_stats(args.profile)
         result["profile"] = stream.getvalue()
     made = Article.objects.count() - before
@@ -724,6 +740,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--core", action="store_true", help="the per-file core, not run_batch")
     parser.add_argument("--runners", type=int, default=1, help="processes running the batch")
     parser.add_argument(
+        "--parse-processes",
+        type=int,
+        help="FANWEN_IMPORT_PARSE_PROCESSES of the runners (default: the setting's, the CPUs)",
+    )
+    parser.add_argument(
         "--templated", action="store_true", help="the phrase bank's text as is (self-similar)"
     )
     parser.add_argument("--profile", type=int, default=0, help="print the top N of cProfile")
@@ -747,6 +768,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT), env.get("PYTHONPATH", "")])
     env.pop("DATABASE_URL", None)
+    if args.parse_processes is not None:
+        env["FANWEN_IMPORT_PARSE_PROCESSES"] = str(args.parse_processes)
     database = "SQLite"
     scratch_db = f"fanwen_bench_import_{os.getpid()}"
     if args.database_url:

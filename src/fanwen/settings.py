@@ -223,6 +223,9 @@ FANWEN_UPLOAD_MAX_UNZIPPED_BYTES = env_int("FANWEN_UPLOAD_MAX_UNZIPPED_BYTES", 1
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("FANWEN_UPLOAD_MAX_FILES", 2000)
 # The upload view also runs its batch in a thread after commit, so the desk needs no worker.
 FANWEN_IMPORT_IN_THREAD = env_bool("FANWEN_IMPORT_IN_THREAD", True)
+# A batch of more than 100 files is parsed in this many processes while its runner stores
+# what they have parsed (0: parse in the runner).
+FANWEN_IMPORT_PARSE_PROCESSES = env_int("FANWEN_IMPORT_PARSE_PROCESSES", os.cpu_count() or 1)
 
 # --- Orders and visitors (fanwen.orders, fanwen.accounts) ---
 # An unpaid order is closed after this long; WeChat's code_url lives 2 h, so the order ends first.

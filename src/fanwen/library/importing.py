@@ -1,6 +1,7 @@
 """The per-file import core, shared by `fanwen import` and the upload batches of the desk:
 
     FileJob, parse_group(jobs)   # parse each file, then drop the chrome the group repeats
+    GroupParser(processes)       # the same, groups ahead in parse processes (upload batches)
     store_parsed(job, ...)       # category → do_import_article → publish → result dict
 
 Results are dicts with a status of OK, REFUSED or ERROR and a reason in Chinese for the editor.
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from fanwen.library.actions import (
@@ -25,9 +30,15 @@ from fanwen.library.actions import (
     do_import_article,
     do_publish_article,
 )
-from fanwen.library.importer import ImportRejected, ParsedArticle, dedup, parse_bytes
-from fanwen.library.importer.boilerplate import strip_repeated
+from fanwen.library.importer import ImportRejected, ParsedArticle, dedup
+from fanwen.library.importer.groups import (
+    PARSE_SETTINGS,
+    ParsedGroup,
+    parse_named,
+    start_parse_process,
+)
 from fanwen.library.models import Article, Category, Piece
+from fanwen.search import analysis
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +76,104 @@ def _failure(status: str, reason: str) -> dict:
     return {"status": status, "reason": reason}
 
 
-def parse_group(jobs: list[FileJob]) -> None:
-    """Parse each job (a failure goes into job.result), then strip the group's repeated chrome."""
+def _read_jobs(jobs: list[FileJob]) -> list[tuple[str, bytes | None]]:
+    named: list[tuple[str, bytes | None]] = []
     for job in jobs:
         try:
-            data = job.read()
-            job.parsed = parse_bytes(data, PurePosixPath(job.name).name)
+            named.append((job.name, job.read()))
         except ImportRejected as exc:
             job.result = _failure(REFUSED, str(exc))
-        except Exception as exc:  # noqa: BLE001 - one broken file must not stop the group
-            log.exception("parsing %s failed", job.name)
-            job.result = _failure(ERROR, f"内部错误：{type(exc).__name__}: {exc}")
-    strip_repeated([job.parsed for job in jobs if job.parsed is not None])
-    # Near-duplicate signatures now, outside the transactions that store the files.
-    dedup.presign(p.text for job in jobs if job.parsed is not None for p in job.parsed.pieces)
+            named.append((job.name, None))
+    return named
+
+
+def _take(jobs: list[FileJob], group: ParsedGroup) -> None:
+    for job, (parsed, failure) in zip(jobs, group.outcomes, strict=True):
+        job.parsed = parsed
+        if failure is not None:
+            job.result = _failure(REFUSED if failure.refused else ERROR, failure.reason)
+    dedup.remember(group.signatures)
+    if group.analyzed:
+        analysis.remember(group.analyzed)
+
+
+def parse_group(jobs: list[FileJob]) -> None:
+    """Parse each job (a failure goes into job.result), then strip the group's repeated chrome."""
+    _take(jobs, parse_named(_read_jobs(jobs)))
+
+
+class GroupParser:
+    """Parses groups of files while the caller stores earlier ones.
+
+    With processes > 0 each group goes to a pool of parse processes (spawned, not forked: a
+    web process that runs a batch in a thread may start them safely); submit() returns at
+    once and collect() waits for that group. With 0, collect() parses inline. A pool that
+    breaks (a parse process killed) is given up and the groups are parsed inline.
+    """
+
+    def __init__(self, processes: int, *, index_ahead: bool = False) -> None:
+        self.processes = max(0, processes)
+        # Articles published on import: their search analysis is made in the parse processes
+        # too (in the runner it would cost the same time, only earlier).
+        self.index_ahead = index_ahead
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> GroupParser:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _started_pool(self) -> ProcessPoolExecutor | None:
+        if self.processes and self._pool is None:
+            values = {name: getattr(settings, name) for name in PARSE_SETTINGS}
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=start_parse_process,
+                initargs=(os.environ.get("DJANGO_SETTINGS_MODULE", "fanwen.settings"), values),
+            )
+        return self._pool
+
+    def submit(self, jobs: list[FileJob]) -> Future | list[tuple[str, bytes | None]]:
+        named = _read_jobs(jobs)
+        pool = self._started_pool()
+        if pool is None:
+            return named
+        try:
+            return pool.submit(parse_named, named, self.index_ahead)
+        except BrokenProcessPool:
+            self._give_up_pool()
+            return named
+
+    def collect(self, jobs: list[FileJob], handle: Future | list) -> None:
+        if not isinstance(handle, Future):
+            _take(jobs, parse_named(handle))
+            return
+        try:
+            group = handle.result()
+        except BrokenProcessPool:
+            log.warning("a parse process died; parsing the rest of the batch here")
+            self._give_up_pool()
+            # The bytes went with the lost task: read the files again.
+            group = parse_named(_read_jobs(jobs))
+        _take(jobs, group)
+
+    def _give_up_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        self.processes = 0
+
+
+def parse_processes(files: int) -> int:
+    """Parse processes for a batch of this many files: none for a group or two (starting
+    one costs more than it saves), else FANWEN_IMPORT_PARSE_PROCESSES."""
+    if files <= 2 * GROUP_SIZE:
+        return 0
+    return max(0, settings.FANWEN_IMPORT_PARSE_PROCESSES)
 
 
 def choose_category(
@@ -151,11 +246,14 @@ def store_parsed(
         "article_id": article.pk,
         "title": article.title,
         "piece_count": article.piece_count,
-        "pieces": article.pieces.count(),
+        "pieces": len(job.parsed.pieces),  # every parsed piece is stored, copies included
         "category": chosen.name,
         "category_id": chosen.pk,
         "created": created,
-        "duplicates": duplicates_of(article),
+        # (优秀N篇) leaves the copies out: when it counts every piece there is none to list.
+        "duplicates": duplicates_of(article)
+        if article.piece_count < len(job.parsed.pieces)
+        else [],
     }
     return result, article
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from array import array
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -140,7 +141,28 @@ class Analyzed:
     bigrams: str
 
 
+# Analyses made ahead (a parse process analyses an imported article's title and text while
+# the batch's runner stores earlier files): the next analyze() of that text takes it.
+_AHEAD: OrderedDict[str, Analyzed] = OrderedDict()
+_AHEAD_SIZE = 1024  # an import batch indexes every 500 articles: a title and a text each
+_ahead_lock = threading.Lock()
+
+
+def remember(analyzed: dict[str, Analyzed]) -> None:
+    """Keep analyses computed elsewhere for the coming analyze() of the same texts."""
+    with _ahead_lock:
+        for text, result in analyzed.items():
+            _AHEAD[text] = result
+            _AHEAD.move_to_end(text)
+        while len(_AHEAD) > _AHEAD_SIZE:
+            _AHEAD.popitem(last=False)
+
+
 def analyze(text: str) -> Analyzed:
+    with _ahead_lock:
+        ahead = _AHEAD.pop(text, None)
+    if ahead is not None:
+        return ahead
     folded = fold(text)
     return Analyzed(" ".join(words(folded)), bigram_stream(folded))
 

@@ -65,6 +65,16 @@ Row = tuple[int, str, str, int, datetime | None]
 FIELDS = ("pk", "title", "intro", "category_id", "published_at")
 
 
+def block_lines(blocks: list[dict] | None) -> list[str]:
+    """A piece's lines as the index reads them: each block's text."""
+    return [block.get("text", "") for block in blocks or ()]
+
+
+def body_text(pieces_blocks: Iterable[list[dict] | None]) -> str:
+    """The indexed text of an article whose pieces have these blocks, in order."""
+    return "\n".join(line for blocks in pieces_blocks for line in block_lines(blocks))
+
+
 def _documents(rows: list[Row], paths: dict[int, tuple[int, ...]]) -> list[IndexDoc]:
     texts: dict[int, list[str]] = defaultdict(list)
     headings: dict[int, list[str]] = defaultdict(list)
@@ -76,9 +86,9 @@ def _documents(rows: list[Row], paths: dict[int, tuple[int, ...]]) -> list[Index
     for article_id, piece_title, blocks in pieces:
         if piece_title.strip():
             headings[article_id].append(piece_title.strip())
+        texts[article_id].extend(block_lines(blocks))
         for block in blocks or ():
             text = block.get("text", "")
-            texts[article_id].append(text)
             if block.get("kind") in HEADING_KINDS and text.strip():
                 headings[article_id].append(text.strip())
     return [

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 import zipfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,7 +45,8 @@ from fanwen.library.importing import (
     COMMIT_SECONDS,
     GROUP_SIZE,
     FileJob,
-    parse_group,
+    GroupParser,
+    parse_processes,
     source_key,
     store_parsed,
 )
@@ -447,37 +448,50 @@ def run_batch(batch_id: int) -> ImportBatch:
         return batch
     token = uuid.uuid4().hex
     touched = timezone.now()
-    while True:
-        items = _claim_items(batch_id, token, GROUP_SIZE)
-        if not items:
-            break
-        jobs = [
-            FileJob(
-                name=item.name,
-                read=_read_stored(item.file),
-                source_key=source_key(item.name),
-                folder=item.folder,
-            )
-            for item in items
-        ]
-        parse_group(jobs)
-        pending = list(zip(items, jobs, strict=True))
-        while pending:
-            started = time.monotonic()
-            # Each file is stored in a savepoint of its own (a refused one rolls back alone);
-            # the commit comes every COMMIT_SECONDS, so the after-commit search pass and the
-            # write lock are paid per second, not per file, and the bar still moves each second.
-            with transaction.atomic():
-                while True:
-                    item, job = pending.pop(0)
-                    _finish_item(batch, item, job, token)
-                    if not pending or time.monotonic() - started >= COMMIT_SECONDS:
-                        break
-            if (timezone.now() - touched).total_seconds() > _TOUCH_SECONDS:
-                _touch(batch_id, token)
-                touched = timezone.now()
+    queued = ImportItem.objects.filter(batch_id=batch_id, status=ImportItem.Status.QUEUED).count()
+    index_ahead = batch.publish_mode == ImportBatch.PublishMode.NOW
+    with GroupParser(parse_processes(queued), index_ahead=index_ahead) as parser:
+        # Groups claimed and handed to the parser ahead of the one being stored, so the parse
+        # processes work while this runner writes.
+        ahead: deque[tuple[list[ImportItem], list[FileJob], object]] = deque()
+        while True:
+            while len(ahead) <= parser.processes:
+                items = _claim_items(batch_id, token, GROUP_SIZE)
+                if not items:
+                    break
+                jobs = [_job(item) for item in items]
+                ahead.append((items, jobs, parser.submit(jobs)))
+            if not ahead:
+                break
+            items, jobs, handle = ahead.popleft()
+            parser.collect(jobs, handle)
+            pending = list(zip(items, jobs, strict=True))
+            while pending:
+                started = time.monotonic()
+                # Each file is stored in a savepoint of its own (a refused one rolls back
+                # alone); the commit comes every COMMIT_SECONDS, so the after-commit search pass
+                # and the write lock are paid per second, not per file, and the bar still moves
+                # each second.
+                with transaction.atomic():
+                    while True:
+                        item, job = pending.pop(0)
+                        _finish_item(batch, item, job, token)
+                        if not pending or time.monotonic() - started >= COMMIT_SECONDS:
+                            break
+                if (timezone.now() - touched).total_seconds() > _TOUCH_SECONDS:
+                    _touch(batch_id, token)
+                    touched = timezone.now()
     _finish_batch(batch_id)
     return ImportBatch.objects.get(pk=batch_id)
+
+
+def _job(item: ImportItem) -> FileJob:
+    return FileJob(
+        name=item.name,
+        read=_read_stored(item.file),
+        source_key=source_key(item.name),
+        folder=item.folder,
+    )
 
 
 def run_batch_in_thread(batch_id: int) -> threading.Thread:

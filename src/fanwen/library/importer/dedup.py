@@ -216,13 +216,17 @@ _SIGNED_LOCK = threading.Lock()  # batches may run in threads (run_batch_in_thre
 
 def presign(texts: Iterable[str]) -> None:
     """Compute and keep the signatures of these texts for a coming signed() call."""
-    for text in texts:
-        sig = signature(text)
-        with _SIGNED_LOCK:
+    remember({text: signature(text) for text in texts})
+
+
+def remember(signatures: dict[str, Signature]) -> None:
+    """Keep signatures computed elsewhere (a parse process) for coming signed() calls."""
+    with _SIGNED_LOCK:
+        for text, sig in signatures.items():
             _SIGNED[text] = sig
             _SIGNED.move_to_end(text)
-            while len(_SIGNED) > _SIGNED_SIZE:
-                _SIGNED.popitem(last=False)
+        while len(_SIGNED) > _SIGNED_SIZE:
+            _SIGNED.popitem(last=False)
 
 
 def signed(text: str) -> Signature:
@@ -269,6 +273,8 @@ def find_in_library(
     rows = Piece.objects.filter(query)
     if exclude_article_id is not None:
         rows = rows.exclude(article_id=exclude_article_id)
+    # By id, not the model's order: that would join every candidate to its article to sort.
+    rows = rows.order_by("pk")
     candidates = list(rows.values_list("id", "article_id", "simhash", *BAND_FIELDS)[:limit])
 
     per_signature: list[list[tuple[int, int]]] = []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from fanwen.library.importing import parse_group
 from fanwen.library.models import Article, Category
 from fanwen.ops.management.commands.worker import JOBS
 from fanwen.staff import importing
@@ -199,7 +200,7 @@ def test_a_runner_never_imports_an_item_another_holds(media):
     assert (batch.status, batch.done, batch.ok) == ("done", 6, 6)
     # ...and when A wakes up, it finds its items taken and stores nothing.
     job = importing.FileJob(name=held[0].name, read=lambda: essay("x", 1), source_key="a/x")
-    importing.parse_group([job])
+    parse_group([job])
     assert importing._finish_item(batch, held[0], job, "runner-a") is False
     assert Article.objects.count() == 6
     assert ImportBatch.objects.get(pk=batch.pk).done == 6
