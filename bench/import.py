@@ -614,6 +614,9 @@ def step_import(args: argparse.Namespace) -> dict:
     )
     if args.tracemalloc:
         result["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1048576
+        # What is still held when the batch ends (caches), by the line that allocated it.
+        top = tracemalloc.take_snapshot().statistics("lineno")[:8]
+        result["traced_top"] = [f"{stat.size / 1048576:.0f} MB {stat.traceback}" for stat in top]
     return result
 
 
@@ -835,6 +838,8 @@ def report(f: dict) -> None:
             f"  tracemalloc peak: parse only {parse.get('traced_peak_mb', 0):.0f} MB, "
             f"full path {full['traced_peak_mb']:.0f} MB"
         )
+        for line in full.get("traced_top", []):
+            print(f"    held at the end: {line}")
     if full.get("breakdown"):
         made = max(1, full.get("mine") or full["articles"])
         parts = ", ".join(

@@ -26,7 +26,7 @@ import time
 import uuid
 import zipfile
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -132,7 +132,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
                 return None
 
 
-def _expand_zip(name: str, data: bytes, folder: str) -> list[_Entry]:
+def _expand_zip(name: str, data: bytes, folder: str) -> Iterator[_Entry]:
     """The members of an uploaded zip as entries; unsafe or oversized members are refused."""
     max_members = settings.FANWEN_UPLOAD_MAX_ZIP_MEMBERS
     max_total = settings.FANWEN_UPLOAD_MAX_UNZIPPED_BYTES
@@ -141,23 +141,19 @@ def _expand_zip(name: str, data: bytes, folder: str) -> list[_Entry]:
         archive = zipfile.ZipFile(_BytesReader(data))
         infos = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
-        return [_Entry(name, folder, reason="压缩包已损坏或不是 zip 文件")]
+        yield _Entry(name, folder, reason="压缩包已损坏或不是 zip 文件")
+        return
     if len(infos) > max_members:
-        return [
-            _Entry(
-                name, folder, reason=f"压缩包里有 {len(infos)} 个文件，超过上限 {max_members} 个"
-            )
-        ]
-    entries: list[_Entry] = []
+        reason = f"压缩包里有 {len(infos)} 个文件，超过上限 {max_members} 个"
+        yield _Entry(name, folder, reason=reason)
+        return
     inflated = 0
     for info in infos:
         raw_name = _member_name(info)
         path = _safe_member_path(raw_name)
         shown = f"{name}/{path or raw_name}"
         if path is None:
-            entries.append(
-                _Entry(shown, folder, reason="文件路径不安全（绝对路径或含 ..），不导入")
-            )
+            yield _Entry(shown, folder, reason="文件路径不安全（绝对路径或含 ..），不导入")
             continue
         if _hidden(path):
             continue
@@ -165,41 +161,33 @@ def _expand_zip(name: str, data: bytes, folder: str) -> list[_Entry]:
         member_folder = posixpath.basename(member_folder) if member_folder else folder
         suffix = PurePosixPath(path).suffix.lower()
         if suffix == ".zip":
-            entries.append(
-                _Entry(shown, member_folder, reason="压缩包里的压缩包不展开，请解压后再上传")
-            )
+            yield _Entry(shown, member_folder, reason="压缩包里的压缩包不展开，请解压后再上传")
             continue
         reason = _refusal_for_name(path)
         if reason:
-            entries.append(_Entry(shown, member_folder, reason=reason))
+            yield _Entry(shown, member_folder, reason=reason)
             continue
         if info.file_size > max_member:
-            entries.append(_Entry(shown, member_folder, reason=f"文件过大，上限 {_mb(max_member)}"))
+            yield _Entry(shown, member_folder, reason=f"文件过大，上限 {_mb(max_member)}")
             continue
         if info.flag_bits & 0x1:
-            entries.append(_Entry(shown, member_folder, reason="压缩包里的文件有密码，无法读取"))
+            yield _Entry(shown, member_folder, reason="压缩包里的文件有密码，无法读取")
             continue
         try:
             content = _read_member(archive, info, min(max_member, max_total - inflated))
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
-            entries.append(_Entry(shown, member_folder, reason=f"压缩包里的文件读不出：{exc}"))
+            yield _Entry(shown, member_folder, reason=f"压缩包里的文件读不出：{exc}")
             continue
         if content is None:
             # The sizes a zip declares can lie: what was inflated decides.
             if inflated + max_member > max_total:
-                entries.append(
-                    _Entry(
-                        shown,
-                        member_folder,
-                        reason=f"压缩包解压后超过上限 {_mb(max_total)}，其余文件未导入",
-                    )
-                )
+                reason = f"压缩包解压后超过上限 {_mb(max_total)}，其余文件未导入"
+                yield _Entry(shown, member_folder, reason=reason)
                 break
-            entries.append(_Entry(shown, member_folder, reason=f"文件过大，上限 {_mb(max_member)}"))
+            yield _Entry(shown, member_folder, reason=f"文件过大，上限 {_mb(max_member)}")
             continue
         inflated += len(content)
-        entries.append(_Entry(shown, member_folder, data=content))
-    return entries
+        yield _Entry(shown, member_folder, data=content)
 
 
 class _BytesReader:
@@ -227,8 +215,8 @@ class _BytesReader:
         return chunk
 
 
-def _entries(files: Iterable[tuple[str, bytes | Path]]) -> list[_Entry]:
-    entries: list[_Entry] = []
+def _entries(files: Iterable[tuple[str, bytes | Path]]) -> Iterator[_Entry]:
+    """One entry per file (a zip's members each), read one at a time."""
     for raw_name, content in files:
         name = "/".join(
             p for p in str(raw_name).replace("\\", "/").split("/") if p not in ("", ".", "..")
@@ -242,17 +230,16 @@ def _entries(files: Iterable[tuple[str, bytes | Path]]) -> list[_Entry]:
                 read_regular_file(content, limit) if isinstance(content, Path) else bytes(content)
             )
         except ImportRejected as exc:
-            entries.append(_Entry(name, folder, reason=str(exc)))
+            yield _Entry(name, folder, reason=str(exc))
             continue
         if len(data) > limit:
-            entries.append(_Entry(name, folder, reason=f"文件过大，上限 {_mb(limit)}"))
+            yield _Entry(name, folder, reason=f"文件过大，上限 {_mb(limit)}")
         elif name.lower().endswith(".zip"):
-            entries.extend(_expand_zip(name, data, folder))
+            yield from _expand_zip(name, data, folder)
         elif reason := _refusal_for_name(name):
-            entries.append(_Entry(name, folder, reason=reason))
+            yield _Entry(name, folder, reason=reason)
         else:
-            entries.append(_Entry(name, folder, data=data))
-    return entries
+            yield _Entry(name, folder, data=data)
 
 
 def create_batch(
@@ -270,8 +257,6 @@ def create_batch(
         raise ValueError(f"unknown publish_mode {publish_mode!r}")
     if publish_mode == ImportBatch.PublishMode.AT and publish_at is None:
         raise ValueError("publish_mode 'at' needs publish_at")
-    entries = _entries(files)
-    refused = sum(1 for entry in entries if entry.data is None)
     saved: list[str] = []
     try:
         with transaction.atomic():
@@ -281,12 +266,12 @@ def create_batch(
                 category_from_folder=category_from_folder,
                 publish_mode=publish_mode,
                 publish_at=publish_at if publish_mode == ImportBatch.PublishMode.AT else None,
-                total=len(entries),
-                done=refused,
-                refused=refused,
             )
-            items = []
-            for position, entry in enumerate(entries, 1):
+            items: list[ImportItem] = []
+            total = refused = 0
+            # One file in memory at a time: each is written to storage as soon as it is read.
+            for position, entry in enumerate(_entries(files), 1):
+                total += 1
                 item = ImportItem(
                     batch=batch,
                     position=position,
@@ -295,6 +280,7 @@ def create_batch(
                     size=len(entry.data) if entry.data is not None else 0,
                 )
                 if entry.data is None:
+                    refused += 1
                     item.status = ImportItem.Status.REFUSED
                     item.reason = entry.reason
                 else:
@@ -305,11 +291,17 @@ def create_batch(
                     )
                     saved.append(item.file)
                 items.append(item)
-            ImportItem.objects.bulk_create(items, batch_size=500)
-            if refused == len(entries):
+                if len(items) >= 500:
+                    ImportItem.objects.bulk_create(items)
+                    items = []
+            ImportItem.objects.bulk_create(items)
+            batch.total, batch.done, batch.refused = total, refused, refused
+            fields = ["total", "done", "refused"]
+            if refused == total:
                 batch.status = ImportBatch.Status.DONE
                 batch.finished_at = timezone.now()
-                batch.save(update_fields=["status", "finished_at"])
+                fields += ["status", "finished_at"]
+            batch.save(update_fields=fields)
     except BaseException:
         # The rows are rolled back; the files written for them must not stay behind.
         for name in saved:

@@ -304,27 +304,29 @@ def find_in_library(
 
 # 3-grams of stored pieces, by (id, simhash): in a batch of templated files the same few
 # hundred pieces come up as candidates again and again. The simhash changes with the text.
-_GRAM_CACHE: OrderedDict[tuple[int, int], set[int]] = OrderedDict()
+# Kept as uint64 arrays (8 bytes a gram; a set of Python ints takes ~60).
+_GRAM_CACHE: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
 _GRAM_CACHE_SIZE = 5000
 
 
 def _stored_grams(piece_ids: set[int], hashes: dict[int, int]) -> dict[int, set[int]]:
     from fanwen.library.models import Piece
 
-    out: dict[int, set[str]] = {}
+    out: dict[int, set[int]] = {}
     missing = []
     for piece_id in piece_ids:
         key = (piece_id, hashes[piece_id])
         if key in _GRAM_CACHE:
             _GRAM_CACHE.move_to_end(key)
-            out[piece_id] = _GRAM_CACHE[key]
+            out[piece_id] = set(_GRAM_CACHE[key].tolist())
         else:
             missing.append(piece_id)
     if missing:
         for piece_id, text, value in Piece.objects.filter(id__in=missing).values_list(
             "id", "text", "simhash"
         ):
-            out[piece_id] = _GRAM_CACHE[(piece_id, value)] = _keys(normalize(text))
+            keys = _GRAM_CACHE[(piece_id, value)] = _key_array(normalize(text))
+            out[piece_id] = set(keys.tolist())
         while len(_GRAM_CACHE) > _GRAM_CACHE_SIZE:
             _GRAM_CACHE.popitem(last=False)
     return out
