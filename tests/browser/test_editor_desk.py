@@ -14,7 +14,7 @@ from django.db import connection
 
 from fanwen.library.models import Article, Category
 from fanwen.library.tests.factories import empty_cache  # noqa: F401  (autouse: page cache)
-from fanwen.search.backends import backends
+from fanwen.search.tests.fixtures import *  # noqa: F403  (own_search_index)
 from fanwen.staff.importing import run_batch
 from fanwen.staff.models import ImportBatch
 from fanwen.staff.tests.article_data import READING, SAFETY, SAFETY_COPY, VOLUNTEER, store_article
@@ -24,20 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "desk-round-123456"
 RENAMED = "社区安全与志愿服务工作心得"
 NEW_LINE = "下半年我们给每栋楼配了灭火器和应急灯，逐户讲解使用方法，共走访住户六百余户。"
-
-
-@pytest.fixture
-def search_index(settings, tmp_path):
-    settings.FANWEN_SEARCH_RATE_LIMIT = 0
-    settings.FANWEN_SEARCH_IP_RATE_LIMIT = 0
-    settings.SEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "fanwen.search.backends.tantivy.TantivyBackend",
-            "OPTIONS": {"path": str(tmp_path / "search")},
-        }
-    }
-    yield
-    backends.reset()
 
 
 def word_file() -> bytes:
@@ -62,7 +48,7 @@ def text_file(title: str, body: str) -> bytes:
 
 
 def test_upload_preview_rename_publish_and_edit_as_text(
-    live_server, settings, tmp_path, search_index
+    live_server, settings, tmp_path, own_search_index
 ):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make system-deps)")

@@ -8,22 +8,12 @@ import pytest
 from django.utils import timezone
 
 from fanwen.library.models import Article, Category, Piece
-from fanwen.search.backends import backends
+from fanwen.search.tests.fixtures import *  # noqa: F403  (own_search_index)
 
 
 @pytest.fixture(autouse=True)
-def search_index(settings, tmp_path):
-    # Tests search many times from one IP; the search limit tests turn the limits on.
-    settings.FANWEN_SEARCH_RATE_LIMIT = 0
-    settings.FANWEN_SEARCH_IP_RATE_LIMIT = 0
-    settings.SEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "fanwen.search.backends.tantivy.TantivyBackend",
-            "OPTIONS": {"path": str(tmp_path / "search")},
-        }
-    }
-    yield tmp_path / "search"
-    backends.reset()
+def search_index(own_search_index):
+    return own_search_index
 
 
 @pytest.fixture

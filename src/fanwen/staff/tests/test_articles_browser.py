@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 
 from fanwen.library.models import Category
 from fanwen.library.tests.factories import empty_cache  # noqa: F401  (autouse: page cache)
-from fanwen.search.backends import backends
+from fanwen.search.tests.fixtures import *  # noqa: F403  (own_search_index)
 from fanwen.staff.tests.article_data import READING, SAFETY, SAFETY_COPY, VOLUNTEER, store_article
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, watch_csp
 
@@ -22,26 +22,12 @@ NEW_TITLE = "社区年度工作总结"
 NEW_LINE = "今年我们在每个小区启用了应急广播系统，汛期提前发布预警信息十九次。"
 
 
-@pytest.fixture
-def search_index(settings, tmp_path):
-    settings.FANWEN_SEARCH_RATE_LIMIT = 0
-    settings.FANWEN_SEARCH_IP_RATE_LIMIT = 0
-    settings.SEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "fanwen.search.backends.tantivy.TantivyBackend",
-            "OPTIONS": {"path": str(tmp_path / "search")},
-        }
-    }
-    yield
-    backends.reset()
-
-
 def no_sideways_scroll(page, device: str) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the {device} viewport"
 
 
-def test_staff_previews_fixes_publishes_and_edits_as_text(live_server, search_index):
+def test_staff_previews_fixes_publishes_and_edits_as_text(live_server, own_search_index):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make system-deps)")
     from playwright.sync_api import expect, sync_playwright

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fanwen.library.models import Article, Category
 from fanwen.library.tests.factories import empty_cache  # noqa: F401  (autouse: page cache)
-from fanwen.search.backends import backends
+from fanwen.search.tests.fixtures import *  # noqa: F403  (own_search_index)
 from fanwen.staff.tests.article_data import (
     READING,
     SAFETY,
@@ -22,22 +22,8 @@ from fanwen.staff.tests.article_data import (
     store_article,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_search_index")]
 DIFF = '<ins class="df" title="与对照的一篇不同">'
-
-
-@pytest.fixture(autouse=True)
-def search_index(settings, tmp_path):
-    settings.FANWEN_SEARCH_RATE_LIMIT = 0
-    settings.FANWEN_SEARCH_IP_RATE_LIMIT = 0
-    settings.SEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "fanwen.search.backends.tantivy.TantivyBackend",
-            "OPTIONS": {"path": str(tmp_path / "search")},
-        }
-    }
-    yield
-    backends.reset()
 
 
 @pytest.fixture
