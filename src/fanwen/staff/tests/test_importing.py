@@ -210,9 +210,7 @@ class Crash(BaseException):
     """Stands for the process dying: not an Exception, so nothing on the way catches it."""
 
 
-def test_a_crashed_batch_is_resumed_by_the_worker(media, monkeypatch):
-    files = [(f"{n}.txt", essay(f"崩溃测试{n}", 200 + n)) for n in range(5)]
-    batch = new_batch(files)
+def run_until_the_third_store_crashes(batch, monkeypatch, *, commit_seconds: float) -> None:
     real_store = importing.store_parsed
     calls = []
 
@@ -223,12 +221,18 @@ def test_a_crashed_batch_is_resumed_by_the_worker(media, monkeypatch):
         return real_store(job, **kwargs)
 
     monkeypatch.setattr(importing, "store_parsed", dying_store)
-    # Files stored in the same second share a commit: the crash undoes the third one's
-    # companions too. One commit per file here, so two files are done before the crash.
-    monkeypatch.setattr(importing, "COMMIT_SECONDS", 0)
+    monkeypatch.setattr(importing, "COMMIT_SECONDS", commit_seconds)
     with pytest.raises(Crash):
         run_batch(batch.pk)
     monkeypatch.setattr(importing, "store_parsed", real_store)
+
+
+def test_a_crashed_batch_is_resumed_by_the_worker(media, monkeypatch):
+    files = [(f"{n}.txt", essay(f"崩溃测试{n}", 200 + n)) for n in range(5)]
+    batch = new_batch(files)
+    # Files stored in the same second share a commit: the crash undoes the third one's
+    # companions too. One commit per file here, so two files are done before the crash.
+    run_until_the_third_store_crashes(batch, monkeypatch, commit_seconds=0)
     batch.refresh_from_db()
     assert (batch.status, batch.done, Article.objects.count()) == ("running", 2, 2)
 
@@ -247,20 +251,7 @@ def test_a_crashed_batch_is_resumed_by_the_worker(media, monkeypatch):
 
 def test_a_crash_undoes_the_uncommitted_files_and_they_are_done_again(media, monkeypatch):
     batch = new_batch([(f"{n}.txt", essay(f"一起提交{n}", 250 + n)) for n in range(4)])
-    real_store = importing.store_parsed
-    calls = []
-
-    def dying_store(job, **kwargs):
-        calls.append(job.name)
-        if len(calls) == 3:
-            raise Crash
-        return real_store(job, **kwargs)
-
-    monkeypatch.setattr(importing, "store_parsed", dying_store)
-    monkeypatch.setattr(importing, "COMMIT_SECONDS", 60)
-    with pytest.raises(Crash):
-        run_batch(batch.pk)
-    monkeypatch.setattr(importing, "store_parsed", real_store)
+    run_until_the_third_store_crashes(batch, monkeypatch, commit_seconds=60)
     # The two files stored before the crash were in the same (rolled back) commit.
     assert ImportBatch.objects.get(pk=batch.pk).done == 0 and Article.objects.count() == 0
     ImportItem.objects.filter(batch=batch).update(
