@@ -135,6 +135,9 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["category", "status", "-published_at"]),
             models.Index(fields=["status", "-view_count"]),
+            # An import looks its article up by title within the category: one index probe,
+            # not a walk over every article of a large category.
+            models.Index(fields=["category", "title"]),
         ]
 
     def __str__(self) -> str:

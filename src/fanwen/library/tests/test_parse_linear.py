@@ -73,10 +73,14 @@ def test_a_pathological_line_parses_in_linear_time(shape, suffix):
 def test_many_placeholders_are_found_in_linear_time():
     def seconds(count: int) -> float:
         text = "xx同志在20__年__月__日到某某公司，" * count
-        started = time.perf_counter()
-        found = find_placeholders(text)
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            found = find_placeholders(text)
+            best = min(best, time.perf_counter() - started)
         assert len(found) == 3 * count
-        return time.perf_counter() - started
+        return best
 
     small, large = seconds(5_000), seconds(20_000)
-    assert large <= max(6 * small, 0.05)
+    # Best of three on a busy machine; quadratic work would take ~16x.
+    assert large <= max(8 * small, 0.05), (small, large)
