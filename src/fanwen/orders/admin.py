@@ -1,12 +1,13 @@
 """Staff views of plans, prices, orders and the audit trail; money moves only through actions.py."""
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from fanwen.lib.money import fen_to_yuan
+from fanwen.lib.money import AmountError, fen_to_yuan, yuan_to_fen
 from fanwen.orders.actions import do_grant, do_refund
 from fanwen.orders.errors import OrderStateError
 from fanwen.orders.models import Entitlement, Order, PaymentEvent, Plan, PriceOverride
@@ -16,8 +17,63 @@ def _yuan(fen: int | None) -> str:
     return "" if fen is None else fen_to_yuan(fen)
 
 
+class YuanField(forms.CharField):
+    """A price typed in 元 ("4.99", "5", "0.1") and kept in 分; anything else is refused."""
+
+    def __init__(self, *, min_fen: int = 0, **kwargs) -> None:
+        self.min_fen = min_fen
+        kwargs.setdefault("help_text", "单位：元，最多两位小数，如 4.99")
+        # No max_length validator: it would measure the cleaned 分, an int.
+        widget = forms.TextInput(attrs={"maxlength": 16, "inputmode": "decimal", "size": 10})
+        super().__init__(widget=widget, **kwargs)
+
+    def prepare_value(self, value):
+        # The form starts from the model's 分; what the staff typed comes back as they typed it.
+        return _yuan(value) if isinstance(value, int) else value
+
+    def to_python(self, value) -> int | None:
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            fen = yuan_to_fen(value.replace("元", "").replace("￥", "").replace("¥", ""))
+        except AmountError:
+            raise ValidationError("请输入以元为单位的金额，最多两位小数，如 4.99") from None
+        if fen < self.min_fen:
+            raise ValidationError(f"金额不能低于 {fen_to_yuan(self.min_fen)} 元")
+        return fen
+
+
+class PlanForm(forms.ModelForm):
+    price_fen = YuanField(label="价格（元）", min_fen=1)
+    list_price_fen = YuanField(label="原价（元）")
+
+    class Meta:
+        model = Plan
+        fields = ["name", "price_fen", "list_price_fen", "days"]
+
+
+class PriceOverrideForm(forms.ModelForm):
+    price_fen = YuanField(label="价格（元）", min_fen=1)
+    list_price_fen = YuanField(label="原价（元）", required=False)
+
+    class Meta:
+        model = PriceOverride
+        fields = [
+            "plan",
+            "category",
+            "article",
+            "price_fen",
+            "list_price_fen",
+            "starts_at",
+            "ends_at",
+            "note",
+        ]
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
+    form = PlanForm
     list_display = ["code", "name", "price_yuan", "list_price_yuan", "days"]
     readonly_fields = ["code"]
 
@@ -39,12 +95,13 @@ class PlanAdmin(admin.ModelAdmin):
 
 @admin.register(PriceOverride)
 class PriceOverrideAdmin(admin.ModelAdmin):
+    form = PriceOverrideForm
     list_display = [
         "plan",
         "article",
         "category",
-        "price_fen",
-        "list_price_fen",
+        "price_yuan",
+        "list_price_yuan",
         "starts_at",
         "ends_at",
         "note",
@@ -52,6 +109,14 @@ class PriceOverrideAdmin(admin.ModelAdmin):
     list_filter = ["plan"]
     raw_id_fields = ["article"]
     search_fields = ["note", "article__title", "category__name"]
+
+    @admin.display(description="价格（元）", ordering="price_fen")
+    def price_yuan(self, override: PriceOverride) -> str:
+        return _yuan(override.price_fen)
+
+    @admin.display(description="原价（元）", ordering="list_price_fen")
+    def list_price_yuan(self, override: PriceOverride) -> str:
+        return _yuan(override.list_price_fen)
 
 
 class EntitlementInline(admin.TabularInline):
