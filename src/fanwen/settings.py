@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "fanwen.exports",
     "fanwen.search",
     "fanwen.staff",
+    "fanwen.pages",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fanwen.library.context_processors.site",
+                "fanwen.pages.context_processors.footer",
             ],
         },
     },
@@ -226,6 +228,12 @@ FANWEN_IMPORT_IN_THREAD = env_bool("FANWEN_IMPORT_IN_THREAD", True)
 # A batch of more than 100 files is parsed in this many processes while its runner stores
 # what they have parsed (0: parse in the runner).
 FANWEN_IMPORT_PARSE_PROCESSES = env_int("FANWEN_IMPORT_PARSE_PROCESSES", os.cpu_count() or 1)
+
+# --- The footer (fanwen.pages): who runs the site and its filings, shown on every page ---
+# Chinese buyers look for these before paying; empty ones are left out of the footer.
+FANWEN_COMPANY_NAME = env("FANWEN_COMPANY_NAME")
+FANWEN_ICP_BEIAN = env("FANWEN_ICP_BEIAN")  # e.g. 京ICP备12345678号-1
+FANWEN_GONGAN_BEIAN = env("FANWEN_GONGAN_BEIAN")  # e.g. 京公网安备11010502000001号
 
 # --- Orders and visitors (fanwen.orders, fanwen.accounts) ---
 # An unpaid order is closed after this long; WeChat's code_url lives 2 h, so the order ends first.

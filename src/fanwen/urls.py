@@ -29,6 +29,7 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("account/", include("fanwen.accounts.urls")),
+    path("", include("fanwen.pages.urls")),
     path("pay/", include("fanwen.payments.urls")),
     path("staff/", include("fanwen.staff.urls")),
     path("staff/", include("fanwen.protection.staff_urls")),

@@ -10,10 +10,15 @@ from django.contrib.auth import get_user_model
 
 from fanwen.library.tests.factories import empty_cache  # noqa: F401  (autouse: page cache)
 from fanwen.orders.models import Plan
-from fanwen.orders.tests.fixtures import make_article
+from fanwen.orders.tests.fixtures import make_article, plans  # noqa: F401  (fixture)
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# plans: the migration's plans, made again if a transactional test flushed them.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("plans"),
+]
 PASSWORD = "operator-123456"
 VIEWPORTS = {"pc": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -24,7 +29,7 @@ def test_an_operator_types_a_price_in_yuan_and_readers_are_offered_it(live_serve
     from playwright.sync_api import expect, sync_playwright
 
     article = make_article(summaries, "年度个人工作总结")
-    plan = Plan.objects.get(code="article_copy")
+    plan = Plan.objects.get(code=Plan.Code.ARTICLE_COPY)
     get_user_model().objects.create_superuser("yunying", password=PASSWORD)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:

@@ -92,7 +92,8 @@ def site(tmp_path_factory):
             try:
                 requests.get(base + "/robots.txt", timeout=2)
                 break
-            except requests.ConnectionError:
+            # Not up yet, or up but still loading the app on a busy machine.
+            except (requests.ConnectionError, requests.Timeout):
                 assert server.poll() is None, (var_dir / "gunicorn.log").read_text()[-3000:]
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
