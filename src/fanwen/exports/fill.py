@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from fanwen.library.importer.placeholders import PLACEHOLDER_GROUPS, find_placeholders
-from fanwen.library.models import Article
 
 MAX_VALUE_LENGTH = 50
 MAX_VALUES = 100
@@ -98,17 +97,15 @@ def apply_fill(text: str, values: Mapping[str, object] | None) -> str:
     return "\n".join(_fill_line(line, cleaned) for line in text.split("\n"))
 
 
-def placeholder_groups(article: Article, piece_position: int | None = None) -> list[dict]:
-    """The questions of a fill-in form: one per distinct placeholder, ordered by kind.
+def placeholder_groups(lines: Iterable[str]) -> list[dict]:
+    """The questions of a fill-in form for these export lines (text.article_placeholder_groups
+    gives an article's): one per distinct placeholder, ordered by kind.
 
     Each: {"key", "kind", "label", "token", "example", "count"}.
     """
-    # text.py applies fills with this module, so it is imported here, not at the top.
-    from fanwen.exports.text import article_lines
-
     groups: dict[str, dict] = {}
-    for line in article_lines(article, piece_position=piece_position):
-        for found in find_placeholders(line.text):
+    for line in lines:
+        for found in find_placeholders(line):
             key = placeholder_key(found["kind"], found["text"])
             if key in groups:
                 groups[key]["count"] += 1
@@ -118,7 +115,7 @@ def placeholder_groups(article: Article, piece_position: int | None = None) -> l
                 "kind": group_kind(found["kind"]),
                 "label": "",
                 "token": found["text"],
-                "example": _example(line.text, found["start"], found["end"]),
+                "example": _example(line, found["start"], found["end"]),
                 "count": 1,
             }
     ordered = sorted(groups.values(), key=lambda group: GROUP_ORDER.index(group["kind"]))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from fanwen.exports.fill import apply_fill
+from fanwen.exports.fill import apply_fill, placeholder_groups
 from fanwen.library.models import Article, Piece
 
 BLOCK_KINDS = ("h1", "h2", "h3", "p")
@@ -119,6 +119,12 @@ def fill_lines(lines: list[Line], fill: dict[str, str] | None) -> list[Line]:
     if not fill:
         return lines
     return [Line(line.kind, apply_fill(line.text, fill)) for line in lines]
+
+
+def article_placeholder_groups(article: Article, piece_position: int | None = None) -> list[dict]:
+    """The fill-in form's questions for the article (or one piece) as it is exported."""
+    lines = article_lines(article, piece_position=piece_position)
+    return placeholder_groups(line.text for line in lines)
 
 
 def title_line_numbers(article: Article, *, piece_position: int | None = None) -> frozenset[int]:

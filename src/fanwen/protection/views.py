@@ -31,8 +31,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from fanwen.exports.docx import build_docx
-from fanwen.exports.fill import apply_fill, placeholder_groups
-from fanwen.exports.text import article_text, title_line_numbers
+from fanwen.exports.fill import apply_fill
+from fanwen.exports.text import article_placeholder_groups, article_text, title_line_numbers
 from fanwen.library.models import Article
 from fanwen.payments.backends import is_payment_link
 from fanwen.protection.access import ReaderRight, reader_right, take_under_pass
@@ -175,7 +175,7 @@ def clean_text(request: HttpRequest, article_id: int) -> HttpResponse:
         ],
         "text": _marked(whole, right, article),
         "mark": encode_mark(right.order_id) if right.order_id else "",
-        "fill_groups": placeholder_groups(article),
+        "fill_groups": article_placeholder_groups(article),
         "download_url": _download_url(download_token(article, right, piece, fill)),
     }
     return JsonResponse(body)

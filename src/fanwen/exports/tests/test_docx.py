@@ -8,8 +8,7 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Pt
 
 from fanwen.exports.docx import build_docx, docx_mark, docx_text, docx_visible_text
-from fanwen.exports.fill import placeholder_groups
-from fanwen.exports.text import article_text
+from fanwen.exports.text import article_placeholder_groups, article_text
 from fanwen.library.demo.loader import load_demo
 from fanwen.library.models import Article
 from fanwen.protection.mark import ALPHABET, find_marks, strip_marks
@@ -134,7 +133,7 @@ def test_a_piece_alone_reads_back_as_its_text(three_pieces):
 
 
 def test_filled_placeholders_are_in_the_docx(with_blanks):
-    fill = {g["key"]: f"填{i}" for i, g in enumerate(placeholder_groups(with_blanks))}
+    fill = {g["key"]: f"填{i}" for i, g in enumerate(article_placeholder_groups(with_blanks))}
     data = build_docx(with_blanks, fill=fill, order_id=5)
     text = strip_marks(docx_text(data))
     assert text == article_text(with_blanks, fill=fill)
@@ -142,7 +141,7 @@ def test_filled_placeholders_are_in_the_docx(with_blanks):
 
 
 def test_bad_fill_values_refuse_the_download(with_blanks):
-    key = placeholder_groups(with_blanks)[0]["key"]
+    key = article_placeholder_groups(with_blanks)[0]["key"]
     with pytest.raises(ValueError, match="太长"):
         build_docx(with_blanks, fill={key: "长" * 51})
 
@@ -175,7 +174,7 @@ def test_every_demo_article_reads_back_exactly_as_its_text(db):
             assert strip_marks(marked) == expected, (article.title, position)
             assert docx_mark(data) == [article.pk]
             checked += 1
-        groups = placeholder_groups(article)
+        groups = article_placeholder_groups(article)
         if groups:
             fill = {g["key"]: f"甲{g['kind']}" for g in groups}
             filled = docx_text(build_docx(article, fill=fill, order_id=article.pk))

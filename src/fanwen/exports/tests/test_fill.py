@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from fanwen.exports.fill import apply_fill, placeholder_groups
-from fanwen.exports.text import article_text
+from fanwen.exports.fill import apply_fill
+from fanwen.exports.text import article_placeholder_groups, article_text
 from fanwen.library.models import Piece
 
 
@@ -12,7 +12,7 @@ def by_token(groups: list[dict]) -> dict[tuple[str, str], dict]:
 
 
 def test_placeholders_are_grouped_by_kind_with_a_label_an_example_and_a_count(with_blanks):
-    groups = placeholder_groups(with_blanks)
+    groups = article_placeholder_groups(with_blanks)
     found = by_token(groups)
     assert set(found) == {
         ("year", "20__"),
@@ -39,9 +39,11 @@ def test_placeholders_are_grouped_by_kind_with_a_label_an_example_and_a_count(wi
 
 
 def test_keys_are_the_same_for_the_same_placeholder_anywhere(with_blanks, three_pieces):
-    first = {(g["kind"], g["token"]): g["key"] for g in placeholder_groups(with_blanks)}
-    again = {(g["kind"], g["token"]): g["key"] for g in placeholder_groups(with_blanks)}
-    elsewhere = {(g["kind"], g["token"]): g["key"] for g in placeholder_groups(three_pieces)}
+    first = {(g["kind"], g["token"]): g["key"] for g in article_placeholder_groups(with_blanks)}
+    again = {(g["kind"], g["token"]): g["key"] for g in article_placeholder_groups(with_blanks)}
+    elsewhere = {
+        (g["kind"], g["token"]): g["key"] for g in article_placeholder_groups(three_pieces)
+    }
     assert first == again
     assert elsewhere[("year", "20__")] == first[("year", "20__")]
     assert len(set(first.values())) == len(first)
@@ -51,14 +53,16 @@ def test_a_piece_alone_has_only_its_own_placeholders(three_pieces):
     Piece.objects.filter(article=three_pieces, position=3).update(
         blocks=[{"kind": "p", "text": "xx社区全体志愿者于xx月xx日集中开展服务。"}]
     )
-    assert {g["token"] for g in placeholder_groups(three_pieces, piece_position=1)} == {"20__"}
-    third = by_token(placeholder_groups(three_pieces, piece_position=3))
+    assert {g["token"] for g in article_placeholder_groups(three_pieces, piece_position=1)} == {
+        "20__"
+    }
+    third = by_token(article_placeholder_groups(three_pieces, piece_position=3))
     assert set(third) == {("unit", "xx"), ("date", "xx月xx日")}
-    assert by_token(placeholder_groups(three_pieces))[("year", "20__")]["count"] == 2
+    assert by_token(article_placeholder_groups(three_pieces))[("year", "20__")]["count"] == 2
 
 
 def test_filled_values_replace_every_place_of_their_group_and_only_those(with_blanks):
-    found = by_token(placeholder_groups(with_blanks))
+    found = by_token(article_placeholder_groups(with_blanks))
     fill = {
         found[("year", "20__")]["key"]: "2025",
         found[("unit", "xx")]["key"]: " 青山建设 ",
@@ -92,7 +96,7 @@ def test_filled_values_replace_every_place_of_their_group_and_only_those(with_bl
     ],
 )
 def test_bad_values_are_refused_with_a_message(with_blanks, value, message):
-    key = placeholder_groups(with_blanks)[0]["key"]
+    key = article_placeholder_groups(with_blanks)[0]["key"]
     with pytest.raises(ValueError, match=message):
         article_text(with_blanks, fill={key: value})
 
@@ -107,18 +111,18 @@ def test_malformed_keys_and_too_many_values_are_refused():
 
 
 def test_a_value_of_fifty_characters_is_accepted(with_blanks):
-    key = by_token(placeholder_groups(with_blanks))[("unit", "xx")]["key"]
+    key = by_token(article_placeholder_groups(with_blanks))[("unit", "xx")]["key"]
     assert article_text(with_blanks, fill={key: "长" * 50}).startswith("长" * 50 + "公司20__年")
 
 
 def test_stale_or_broken_stored_placeholders_do_not_matter(with_blanks):
     # The importer's offsets go stale when a block is edited; garbage must not break the form.
     Piece.objects.filter(article=with_blanks).update(placeholders={"start": "x"})
-    assert by_token(placeholder_groups(with_blanks))[("unit", "xx")]["count"] == 4
+    assert by_token(article_placeholder_groups(with_blanks))[("unit", "xx")]["count"] == 4
     Piece.objects.filter(article=with_blanks).update(
         placeholders=[{"start": 500, "end": 2, "kind": "nonsense", "text": None}, "x"]
     )
-    assert by_token(placeholder_groups(with_blanks))[("unit", "xx")]["count"] == 4
+    assert by_token(article_placeholder_groups(with_blanks))[("unit", "xx")]["count"] == 4
 
 
 def test_odd_placeholders_are_found_and_words_are_left_alone(with_blanks):
@@ -128,7 +132,7 @@ def test_odd_placeholders_are_found_and_words_are_left_alone(with_blanks):
             {"kind": "p", "text": "本次共有＿＿人参加，地点：□□□。"},
         ]
     )
-    tokens = {(g["kind"], g["token"]) for g in placeholder_groups(with_blanks)}
+    tokens = {(g["kind"], g["token"]) for g in article_placeholder_groups(with_blanks)}
     assert ("name", "×××") in tokens
     assert ("date", "x月x日") in tokens
     assert ("number", "＿＿") in tokens
