@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "fanwen.search",
     "fanwen.staff",
     "fanwen.pages",
+    "fanwen.seo",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ from fanwen.library.context_processors import absolute_url
 from fanwen.library.models import Article, Category, Piece, count_words
 from fanwen.protection import render as render_protection
 from fanwen.protection.offers import paywall_config, paywall_offers
+from fanwen.seo.structured import article_graph
 
 DESCRIPTION_CHARS = 120
 # A shared cache (nginx) is not purged by an edit, so it keeps an anonymous page only briefly.
@@ -249,6 +250,12 @@ def _article_context(
     # Not `text` (the same words again) nor the importer's signatures: only what is shown.
     fields = ("id", "article_id", "position", "title", "blocks", "duplicate_of_id")
     pieces = list(item.pieces.only(*fields).order_by("position"))
+    trail = tree.ancestors(node)
+    canonical_url = absolute_url(request, item.get_absolute_url())
+    # From the free parts only: search engines show it to everyone, whoever it went to.
+    description = _description(
+        item.intro or f"{item.display_title}，{node.name}范文，免费在线阅读。"
+    )
     return {
         "article": item,
         # The meta line: the body's 字数 as Word counts it (piece titles and blocks, the
@@ -263,7 +270,7 @@ def _article_context(
         ),
         "piece_total": len(pieces),
         "category": node,
-        "trail": tree.ancestors(node),
+        "trail": trail,
         "sections": _sections(item, pieces, rendering),
         "rendering": rendering,
         "offers": paywall_offers(item),
@@ -271,10 +278,15 @@ def _article_context(
         "related": listings.related(item),
         "similar": _similar(item),
         "staff_view": staff,
-        "canonical_url": absolute_url(request, item.get_absolute_url()),
-        # From the free parts only: search engines show it to everyone, whoever it went to.
-        "meta_description": _description(
-            item.intro or f"{item.display_title}，{node.name}范文，免费在线阅读。"
+        "canonical_url": canonical_url,
+        "meta_description": description,
+        # JSON-LD for search engines: the same for every reader, like the rest of the head.
+        "structured_data": article_graph(
+            article=item,
+            description=description,
+            canonical_url=canonical_url,
+            trail=trail,
+            absolute=lambda path: absolute_url(request, path),
         ),
     }
 
