@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from fanwen.accounts.loginlimits import admin_login
-from fanwen.library.sitemaps import SITEMAPS
+from fanwen.library import sitemaps
 from fanwen.library.views import robots_txt
 from fanwen.payments.api import article_access
 
@@ -20,12 +20,12 @@ urlpatterns = [
     path("robots.txt", robots_txt, name="robots"),
     # Browsers ask for /favicon.ico on their own; answering it keeps them off the 404 page.
     path("favicon.ico", RedirectView.as_view(url=static("fanwen/favicon.svg"), permanent=True)),
-    # An index, so 100k articles spread over several sitemap pages of 5,000 URLs each.
-    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # An index of pages of 5,000 article URLs each, paged by id ranges (see the module).
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
     path(
         "sitemap-<section>.xml",
         sitemap_views.sitemap,
-        {"sitemaps": SITEMAPS},
+        {"sitemaps": sitemaps.SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("account/", include("fanwen.accounts.urls")),
