@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "fanwen.search",
     "fanwen.staff",
     "fanwen.pages",
+    "fanwen.stats",
     "fanwen.seo",
 ]
 
@@ -206,6 +207,11 @@ X_FRAME_OPTIONS = "DENY"
 FANWEN_PAGE_CACHE_SECONDS = env_int("FANWEN_PAGE_CACHE_SECONDS", 600)
 # View counts gather in the cache and are written in batches, not on every hit.
 FANWEN_VIEW_FLUSH_EVERY = env_int("FANWEN_VIEW_FLUSH_EVERY", 50)
+# The dashboard's per-day counters (views, paywall opened) are batched the same way.
+FANWEN_STATS_FLUSH_EVERY = env_int("FANWEN_STATS_FLUSH_EVERY", 50)
+# The paywall's "opened" beacon: posts per client IP per window (a reader opens it a few times).
+FANWEN_BEACON_LIMIT = env_int("FANWEN_BEACON_LIMIT", 30)
+FANWEN_BEACON_WINDOW = env_int("FANWEN_BEACON_WINDOW", 600)
 # Import limits: anything larger, or any archive that inflates past the cap, is refused.
 FANWEN_IMPORT_MAX_BYTES = env_int("FANWEN_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 # Counted while inflating (never the sizes a zip declares); only the XML parts are inflated.

@@ -36,6 +36,8 @@ urlpatterns = [
     path("", include("fanwen.search.urls")),
     # Per-reader state of a cached article page; before the library routes, which own /a/.
     path("a/<int:article_id>/access.json", article_access, name="article-access"),
+    # The paywall's "opened" beacon (the dashboard's funnel).
+    path("", include("fanwen.stats.urls")),
     # The clean text and the DOCX, for readers with the right.
     path("", include("fanwen.protection.reader_urls")),
     path("", include("fanwen.protection.urls")),

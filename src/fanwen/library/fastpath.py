@@ -21,6 +21,8 @@ from fanwen.library.views import cache_headers, page_key
 from fanwen.protection.crawlers import claimed_crawler
 from fanwen.protection.pagelimit import limited_wsgi_response
 from fanwen.protection.render import anonymous_cache_name, clean_cache_name
+from fanwen.stats import counters
+from fanwen.stats.models import Metric
 
 ARTICLE_PATH = re.compile(r"/a/([0-9]{1,18})\.html")
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -112,6 +114,7 @@ def wrap(app: WSGIApp) -> WSGIApp:
                         start_response(limited[0], limited[1])
                         return [limited[2]]
                     viewcount.record_view(int(match[1]))
+                    counters.record(Metric.ARTICLE_VIEW)
                     # A buyer's clean page is private; the anonymous one says how long to keep it.
                     page_headers = [*headers, *cache_headers(public)]
                     if hsts and scheme == "https":

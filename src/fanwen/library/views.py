@@ -20,8 +20,11 @@ from fanwen.library.catalog import category_tree
 from fanwen.library.context_processors import absolute_url
 from fanwen.library.models import Article, Category, Piece, count_words
 from fanwen.protection import render as render_protection
+from fanwen.protection.crawlers import claimed_crawler
 from fanwen.protection.offers import paywall_config, paywall_offers
 from fanwen.seo.structured import article_graph
+from fanwen.stats import counters
+from fanwen.stats.models import Metric
 
 DESCRIPTION_CHARS = 120
 # A shared cache (nginx) is not purged by an edit, so it keeps an anonymous page only briefly.
@@ -151,6 +154,13 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     return _serve(request, f"c:{node.id}:{number}", render_page)
 
 
+def _count_view(request: HttpRequest, article_id: int) -> None:
+    viewcount.record_view(article_id)
+    # The dashboard's funnel counts readers: a search crawler's claim is not one (a regex).
+    if claimed_crawler(request.META.get("HTTP_USER_AGENT", "")) is None:
+        counters.record(Metric.ARTICLE_VIEW)
+
+
 def article(request: HttpRequest, article_id: int) -> HttpResponse:
     staff = is_staff(request)
     # Only the reader everyone is (no cookie that may carry a right, no crawler claim) gets a
@@ -161,7 +171,7 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
         key = _page_key(request, f"a:{article_id}:{render_protection.anonymous_cache_name()}")
         body, _ = pagecache.lookup(key)
         if body is not None:
-            viewcount.record_view(article_id)
+            _count_view(request, article_id)
             return _cached_html(body, public=True)
     # Ids past a 64-bit integer would make the database driver raise instead of finding nothing.
     item = Article.objects.filter(pk=article_id).first() if article_id < 2**63 else None
@@ -174,13 +184,13 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
         key = _page_key(request, f"a:{article_id}:{rendering.cache_name}")
         body, gen = pagecache.lookup(key)
         if body is not None:
-            viewcount.record_view(article_id)
+            _count_view(request, article_id)
             return _cached_html(body, public=everyone)
     rendering = rendering.resolved(item)
     context = _article_context(request, item, staff, rendering)
     response = render(request, "library/article.html", context)
     if item.is_public:
-        viewcount.record_view(item.pk)
+        _count_view(request, item.pk)
         if cacheable and rendering.cache_name is not None:
             pagecache.store(key, response.content, gen, pagecache.page_seconds())
             response["X-Page-Cache"] = "miss"

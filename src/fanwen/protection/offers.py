@@ -68,4 +68,6 @@ def paywall_config(article: Article) -> dict:
         "text": reverse("paywall:clean-text", args=[article.pk]),
         "orders": reverse("payments:create-order"),
         "qr": reverse("paywall:qr"),
+        # The funnel's beacon: the modal opened (once per page view).
+        "opened": reverse("stats:paywall-opened", args=[article.pk]),
     }

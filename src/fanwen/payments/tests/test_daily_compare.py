@@ -221,4 +221,5 @@ def test_the_worker_runs_every_registered_job_in_order(monkeypatch):
         "build_fonts",
         "search_outbox",
         "import_batches",
+        "flush_counters",
     ]

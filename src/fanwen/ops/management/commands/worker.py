@@ -18,6 +18,7 @@ from fanwen.payments import jobs as payment_jobs
 from fanwen.protection.jobs import build_fonts_job
 from fanwen.search.jobs import apply_outbox_job
 from fanwen.staff.importing import import_batches_job
+from fanwen.stats.counters import flush_counters_job
 
 log = logging.getLogger("fanwen.payments.jobs")
 
@@ -38,6 +39,8 @@ JOBS: dict[str, Callable[[], Counter]] = {
     "search_outbox": apply_outbox_job,
     # Upload batches nobody runs: queued, or a runner that went quiet (crashed) for 60 s.
     "import_batches": import_batches_job,
+    # The per-day counters (views, paywall opened) still in the cache; the dashboard reads them.
+    "flush_counters": flush_counters_job,
 }
 
 

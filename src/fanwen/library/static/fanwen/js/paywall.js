@@ -183,8 +183,15 @@
     say("pw-modal-msg", "");
   }
 
+  var beaconSent = false;
   function openModal(name) {
     if (modal.hidden) state.lastFocus = document.activeElement;
+    // The dashboard's funnel: a reader the paywall stopped, counted once per page view.
+    // (A page cached before the beacon existed has no cfg.opened: nothing to send.)
+    if (!beaconSent && !state.unlocked && cfg.opened && navigator.sendBeacon) {
+      beaconSent = true;
+      navigator.sendBeacon(cfg.opened);
+    }
     step(name || (state.order && !state.unlocked ? "pay" : "choose"));
     modal.hidden = false;
     document.body.classList.add("pw-modal-open");
