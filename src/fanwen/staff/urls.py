@@ -1,6 +1,7 @@
 from django.urls import path
 
 from fanwen.staff import views, views_articles, views_import
+from fanwen.staff.views_dashboard import dashboard_csv, dashboard_page
 
 app_name = "staff"
 
@@ -18,4 +19,6 @@ urlpatterns = [
         views_articles.piece_edit,
         name="piece_edit",
     ),
+    path("dashboard/", dashboard_page, name="dashboard"),
+    path("dashboard/<slug:chart>.csv", dashboard_csv, name="dashboard_csv"),
 ]
