@@ -15,6 +15,9 @@ def reading_defaults(settings, tmp_path_factory):
     # State files (the page-cache stamp, sandbox keys) of this run only: a run beside another
     # (or beside `make run`) must not see that one's edits.
     settings.VAR_DIR = tmp_path_factory.getbasetemp() / "var"
+    # No search-engine pushes (the sandbox would aim them at 127.0.0.1:8000): the tests of
+    # fanwen.seo set the engines they push to.
+    settings.SEO_PUSH_ENGINES = {}
 
 
 def _serialized(item: pytest.Item) -> bool:

@@ -2,13 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from fanwen.accounts.loginlimits import admin_login
 from fanwen.library import sitemaps
 from fanwen.library.views import robots_txt
 from fanwen.payments.api import article_access
+from fanwen.seo.views import indexnow_key
 
 admin.site.site_header = "范文网管理后台"
 admin.site.site_title = "范文网管理"
@@ -18,6 +19,8 @@ urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("robots.txt", robots_txt, name="robots"),
+    # The IndexNow key file (a 404 unless it is the configured key).
+    re_path(r"^(?P<key>[A-Za-z0-9-]{8,128})\.txt$", indexnow_key, name="indexnow-key"),
     # Browsers ask for /favicon.ico on their own; answering it keeps them off the 404 page.
     path("favicon.ico", RedirectView.as_view(url=static("fanwen/favicon.svg"), permanent=True)),
     # An index of pages of 5,000 article URLs each, paged by id ranges (see the module).

@@ -230,3 +230,29 @@ class SandboxNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+
+class SandboxPush(models.Model):
+    """One push the emulated Baidu 普通收录 API or IndexNow endpoint answered."""
+
+    class Engine(models.TextChoices):
+        BAIDU = "baidu", "百度普通收录"
+        INDEXNOW = "indexnow", "IndexNow"
+
+    engine = models.CharField(max_length=10, choices=Engine.choices)
+    site = models.CharField(max_length=200)
+    # The Beijing day it counts against (Baidu's quota is per day).
+    day = models.DateField()
+    status = models.PositiveSmallIntegerField()
+    accepted = models.JSONField(default=list)
+    refused = models.JSONField(default=list)
+    answer = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = "沙箱收录推送"
+        verbose_name_plural = "沙箱收录推送"
+
+    def __str__(self) -> str:
+        return f"{self.engine} {self.status} {len(self.accepted)}"

@@ -1,8 +1,9 @@
-"""Mounted at /sandbox/: the emulated WeChat Pay v3 API, the emulated Alipay gateway, their payer pages."""
+"""Mounted at /sandbox/: the emulated WeChat Pay v3 API, the emulated Alipay gateway, their payer
+pages, and the emulated search-engine push endpoints."""
 
 from django.urls import path
 
-from fanwen.sandbox import alipay, emulator, oauth, views
+from fanwen.sandbox import alipay, emulator, oauth, seo, views
 
 app_name = "sandbox"
 
@@ -50,4 +51,8 @@ urlpatterns = [
     path("alipay/pay/<str:token>/", alipay.pay, name="alipay-pay"),
     path("alipay/pay/<str:token>/confirm/", alipay.confirm, name="alipay-confirm"),
     path("alipay/pay/<str:token>/cancel/", alipay.cancel, name="alipay-cancel"),
+    # Search-engine pushes, at the paths of data.zz.baidu.com and api.indexnow.org.
+    path("seo/baidu/urls", seo.baidu_urls, name="seo-baidu"),
+    path("seo/indexnow", seo.indexnow, name="seo-indexnow"),
+    path("seo/pushes.json", seo.pushes, name="seo-pushes"),
 ]

@@ -220,6 +220,7 @@ def test_the_worker_runs_every_registered_job_in_order(monkeypatch):
         "publish_scheduled",
         "build_fonts",
         "search_outbox",
+        "push_urls",
         "import_batches",
         "flush_counters",
     ]

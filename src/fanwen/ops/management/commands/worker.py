@@ -17,6 +17,7 @@ from fanwen.ops.management.commands._jobs import report
 from fanwen.payments import jobs as payment_jobs
 from fanwen.protection.jobs import build_fonts_job
 from fanwen.search.jobs import apply_outbox_job
+from fanwen.seo.outbox import push_urls
 from fanwen.staff.importing import import_batches_job
 from fanwen.stats.counters import flush_counters_job
 
@@ -37,6 +38,8 @@ JOBS: dict[str, Callable[[], Counter]] = {
     "build_fonts": lambda: Counter(build_fonts_job()),
     # Search outbox rows the after-commit pass left (a crash, a busy index).
     "search_outbox": apply_outbox_job,
+    # New and changed article URLs to Baidu and IndexNow, once they are published and indexed.
+    "push_urls": push_urls,
     # Upload batches nobody runs: queued, or a runner that went quiet (crashed) for 60 s.
     "import_batches": import_batches_job,
     # The per-day counters (views, paywall opened) still in the cache; the dashboard reads them.
