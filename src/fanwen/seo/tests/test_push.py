@@ -219,3 +219,12 @@ def test_the_indexnow_key_file_is_served_only_for_the_configured_key(client, pus
     pushing.SEO_PUSH_ENGINES = {}
     assert client.get(f"/{INDEXNOW_KEY}.txt").status_code == 404
     assert client.get("/robots.txt").status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_see_the_waiting_urls_and_their_errors(admin_client, pushing, year_end):
+    make_article(year_end, pieces=1)
+    push_urls()
+    page = admin_client.get("/admin/seo/urlpush/").content.decode()
+    assert "不可达" in page and "fanwen.example.cn/a/" in page
+    assert admin_client.get("/admin/seo/enginestate/").status_code == 200
