@@ -6,4 +6,4 @@ class SeoConfig(AppConfig):
     verbose_name = "搜索引擎推送"
 
     def ready(self) -> None:
-        from fanwen.seo import signals  # noqa: F401  (registers them)
+        from fanwen.seo import checks, signals  # noqa: F401  (registers them)

@@ -228,3 +228,15 @@ def test_staff_see_the_waiting_urls_and_their_errors(admin_client, pushing, year
     page = admin_client.get("/admin/seo/urlpush/").content.decode()
     assert "不可达" in page and "fanwen.example.cn/a/" in page
     assert admin_client.get("/admin/seo/enginestate/").status_code == 200
+
+
+def test_push_settings_that_cannot_work_are_reported(settings):
+    from fanwen.seo.checks import push_settings
+
+    settings.FANWEN_INDEXNOW_KEY = "short"
+    settings.FANWEN_BAIDU_PUSH_TOKEN = ""
+    settings.FANWEN_PUSH_ORIGIN = ""
+    assert [problem.id for problem in push_settings()] == ["fanwen.W101", "fanwen.E101"]
+    settings.FANWEN_INDEXNOW_KEY = "0123456789abcdef"
+    settings.FANWEN_PUSH_ORIGIN = ORIGIN
+    assert push_settings() == []
