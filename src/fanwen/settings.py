@@ -95,9 +95,9 @@ INSTALLED_APPS = [
     "fanwen.search",
     "fanwen.staff",
     "fanwen.pages",
-    "fanwen.seo",
     "fanwen.stats",
     "fanwen.seo",
+    "fanwen.support",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +243,23 @@ FANWEN_COMPANY_NAME = env("FANWEN_COMPANY_NAME")
 FANWEN_ICP_BEIAN = env("FANWEN_ICP_BEIAN")  # e.g. 京ICP备12345678号-1
 FANWEN_GONGAN_BEIAN = env("FANWEN_GONGAN_BEIAN")  # e.g. 京公网安备11010502000001号
 
+# --- 客服 (fanwen.support): tickets from the 联系客服 form, replies by mail ---
+# Tickets per window per browser and per IP; the IP limit is higher (offices share one).
+FANWEN_TICKET_WINDOW = env_int("FANWEN_TICKET_WINDOW", 3600)
+FANWEN_TICKET_LIMIT = env_int("FANWEN_TICKET_LIMIT", 5)
+FANWEN_TICKET_IP_LIMIT = env_int("FANWEN_TICKET_IP_LIMIT", 20)
+# A ticket post is a few form fields: a bigger body is refused before it is parsed.
+FANWEN_TICKET_MAX_BYTES = env_int("FANWEN_TICKET_MAX_BYTES", 16 * 1024)
+# SMTP for replies (and account mail). Empty EMAIL_HOST: no mail, replies show on 我的购买.
+EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 465 if env_bool("EMAIL_USE_SSL", False) else 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", EMAIL_HOST_USER or "noreply@localhost")
+
 # --- Orders and visitors (fanwen.orders, fanwen.accounts) ---
 # An unpaid order is closed after this long; WeChat's code_url lives 2 h, so the order ends first.
 FANWEN_ORDER_TTL_MINUTES = env_int("FANWEN_ORDER_TTL_MINUTES", 30)
@@ -277,6 +294,9 @@ FANWEN_SANDBOX_ORIGIN = env("FANWEN_SANDBOX_ORIGIN", SITE_URL or "http://127.0.0
 FANWEN_SANDBOX_NOTIFY_DELAYS = [0, 2, 5, 15, 30, 60]
 # Off in tests that deliver notifications by hand (fanwen.sandbox.notify).
 FANWEN_SANDBOX_AUTO_NOTIFY = env_bool("FANWEN_SANDBOX_AUTO_NOTIFY", True)
+# Sandbox WeChat refunds stay PROCESSING this many seconds (0: they succeed at once), so the
+# desk's 退款中 and the worker's retry_refunds can be seen finishing one.
+FANWEN_SANDBOX_REFUND_SECONDS = env_int("FANWEN_SANDBOX_REFUND_SECONDS", 0)
 PAYMENT_BACKENDS: dict[str, dict] = {}
 if FANWEN_SANDBOX:
     PAYMENT_BACKENDS["sandbox"] = {

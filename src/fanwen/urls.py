@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("account/", include("fanwen.accounts.urls")),
     path("", include("fanwen.pages.urls")),
+    path("", include("fanwen.support.urls")),
     path("pay/", include("fanwen.payments.urls")),
     path("staff/", include("fanwen.staff.urls")),
     path("staff/", include("fanwen.protection.staff_urls")),

@@ -14,7 +14,10 @@ LINKS = ((TERMS, "用户协议"), (PRIVACY, "隐私政策"), (REFUNDS, "退款�
 def footer(request: HttpRequest) -> dict:
     gongan = settings.FANWEN_GONGAN_BEIAN
     return {
-        "footer_links": [(reverse("pages:show", args=[slug]), name) for slug, name in LINKS],
+        "footer_links": [
+            *((reverse("pages:show", args=[slug]), name) for slug, name in LINKS),
+            (reverse("support:contact"), "联系客服"),
+        ],
         "company_name": settings.FANWEN_COMPANY_NAME,
         "icp_beian": settings.FANWEN_ICP_BEIAN,
         "gongan_beian": gongan,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import string
 
@@ -62,7 +63,9 @@ def do_refund_sandbox_payment(
     reason: str = "",
     notify_url: str = "",
 ) -> SandboxRefund:
-    """Refunds in the sandbox succeed at once; REFUND.SUCCESS goes to notify_url when one was given."""
+    """A refund succeeds at once, or after FANWEN_SANDBOX_REFUND_SECONDS (PROCESSING until then,
+    as WeChat's often are); REFUND.SUCCESS goes to notify_url when it succeeds."""
+    processing = settings.FANWEN_SANDBOX_REFUND_SECONDS > 0
     with transaction.atomic():
         txn = SandboxTransaction.objects.select_for_update().get(pk=txn.pk)
         now = timezone.now()
@@ -73,14 +76,34 @@ def do_refund_sandbox_payment(
             amount_refund=amount_refund,
             reason=reason,
             notify_url=notify_url,
-            status="SUCCESS",
-            success_time=now,
+            status="PROCESSING" if processing else "SUCCESS",
+            success_time=None if processing else now,
         )
         txn.trade_state = SandboxTransaction.State.REFUND
         txn.save(update_fields=["trade_state"])
-        notification = queue_refund_notification(refund)
-        if notification is not None:
-            send_after_commit(notification)
+        if not processing:
+            notification = queue_refund_notification(refund)
+            if notification is not None:
+                send_after_commit(notification)
+    return refund
+
+
+def advance_sandbox_refund(refund: SandboxRefund) -> SandboxRefund:
+    """A PROCESSING refund whose time has come succeeds (asked about, or sent again)."""
+    if refund.status != "PROCESSING":
+        return refund
+    due = refund.created_at + dt.timedelta(seconds=settings.FANWEN_SANDBOX_REFUND_SECONDS)
+    if timezone.now() < due:
+        return refund
+    with transaction.atomic():
+        refund = SandboxRefund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status == "PROCESSING":
+            refund.status = "SUCCESS"
+            refund.success_time = timezone.now()
+            refund.save(update_fields=["status", "success_time"])
+            notification = queue_refund_notification(refund)
+            if notification is not None:
+                send_after_commit(notification)
     return refund
 
 

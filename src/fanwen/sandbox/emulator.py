@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from fanwen.payments.backends.wechat import BEIJING, parse_time
-from fanwen.sandbox.actions import do_refund_sandbox_payment
+from fanwen.sandbox.actions import advance_sandbox_refund, do_refund_sandbox_payment
 from fanwen.sandbox.keys import SandboxKeys, load_keys
 from fanwen.sandbox.models import SandboxRefund, SandboxTransaction
 from fanwen.sandbox.platform import (
@@ -325,7 +325,7 @@ def create_refund(request: HttpRequest, keys: SandboxKeys, mchid: str, data: dic
         # out_refund_no makes refunds idempotent: the same number never refunds twice.
         if existing.transaction_id != txn.pk or existing.amount_refund != refund:
             raise _param_error("out_refund_no 已用于其他退款")
-        return signed_response(keys, 200, existing.as_wechat_json())
+        return signed_response(keys, 200, advance_sandbox_refund(existing).as_wechat_json())
     if txn.trade_state not in PAID_STATES:
         raise ApiError(403, "INVALID_REQUEST", "订单未支付，不能退款")
     if total != txn.amount_total:
@@ -359,7 +359,7 @@ def query_refund(
     )
     if refund is None or refund.transaction.mchid != mchid:
         raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
-    return signed_response(keys, 200, refund.as_wechat_json())
+    return signed_response(keys, 200, advance_sandbox_refund(refund).as_wechat_json())
 
 
 # --- trade bill ---------------------------------------------------------------------------

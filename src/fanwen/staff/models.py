@@ -1,9 +1,11 @@
-"""Upload batches: one ImportBatch per upload, one ImportItem per file in it (zips expanded)."""
+"""Upload batches (one ImportBatch per upload, one ImportItem per file in it, zips expanded) and
+the log of what staff did to orders and tickets (StaffAction)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from fanwen.library.models import Article, Category, UnicodeJSONEncoder
 
@@ -103,3 +105,52 @@ class ImportItem(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StaffAction(models.Model):
+    """Who did what to an order or a ticket, when and why: shown on the order desk and the inbox."""
+
+    class Verb(models.TextChoices):
+        RECHECK = "recheck", "向支付平台核实"
+        GRANT = "grant", "补发权益"
+        REFUND = "refund", "退款"
+        REPLY = "reply", "回复工单"
+        CLOSE = "close", "关闭工单"
+        REOPEN = "reopen", "重新打开工单"
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="经办人",
+    )
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    verb = models.CharField("操作", max_length=10, choices=Verb.choices)
+    order = models.ForeignKey(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff_actions",
+        verbose_name="订单",
+    )
+    ticket = models.ForeignKey(
+        "support.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff_actions",
+        verbose_name="工单",
+    )
+    reason = models.CharField("原因", max_length=200, blank=True)
+    # What came of it, filled in once known (a refund sent to the provider answers later).
+    outcome = models.CharField("结果", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "客服操作记录"
+        verbose_name_plural = "客服操作记录"
+
+    def __str__(self) -> str:
+        return f"{self.get_verb_display()} {self.order or self.ticket or ''}"

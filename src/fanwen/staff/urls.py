@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fanwen.staff import views, views_articles, views_import
+from fanwen.staff import views, views_articles, views_import, views_orders, views_tickets
 from fanwen.staff.views_dashboard import dashboard_csv, dashboard_page
 
 app_name = "staff"
@@ -21,4 +21,13 @@ urlpatterns = [
     ),
     path("dashboard/", dashboard_page, name="dashboard"),
     path("dashboard/<slug:chart>.csv", dashboard_csv, name="dashboard_csv"),
+    path("orders/", views_orders.orders, name="orders"),
+    path("orders/<int:order_id>/", views_orders.order, name="order"),
+    path("orders/<int:order_id>/recheck/", views_orders.order_recheck, name="order_recheck"),
+    path("orders/<int:order_id>/grant/", views_orders.order_grant, name="order_grant"),
+    path("orders/<int:order_id>/refund/", views_orders.order_refund, name="order_refund"),
+    path("tickets/", views_tickets.tickets, name="tickets"),
+    path("tickets/<int:ticket_id>/", views_tickets.ticket, name="ticket"),
+    path("tickets/<int:ticket_id>/reply/", views_tickets.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:ticket_id>/status/", views_tickets.ticket_status, name="ticket_status"),
 ]
