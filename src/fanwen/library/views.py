@@ -21,7 +21,7 @@ from fanwen.library.context_processors import absolute_url
 from fanwen.library.models import Article, Category, Piece, count_words
 from fanwen.protection import render as render_protection
 from fanwen.protection.crawlers import claimed_crawler
-from fanwen.protection.offers import paywall_config, paywall_offers
+from fanwen.protection.offers import offers_fresh_seconds, paywall_config, paywall_offers
 from fanwen.seo.structured import article_graph
 from fanwen.stats import counters
 from fanwen.stats.models import Metric
@@ -192,7 +192,9 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
     if item.is_public:
         _count_view(request, item.pk)
         if cacheable and rendering.cache_name is not None:
-            pagecache.store(key, response.content, gen, pagecache.page_seconds())
+            # The page shows the paywall's prices: kept no longer than they hold.
+            seconds = offers_fresh_seconds(pagecache.page_seconds())
+            pagecache.store(key, response.content, gen, seconds)
             response["X-Page-Cache"] = "miss"
     # A page we do not cache ourselves no shared cache keeps either.
     public = everyone and item.is_public and rendering.cache_name is not None

@@ -136,6 +136,14 @@ class PriceOverride(models.Model):
         return f"{self.plan} @ {target}: {fen_to_yuan(self.price_fen)}元"
 
 
+def next_price_change(at: dt.datetime | None = None) -> dt.datetime | None:
+    """When the next timed override starts or ends: until then every price_for() stays the same."""
+    at = at or timezone.now()
+    starts = PriceOverride.objects.filter(starts_at__gt=at).aggregate(m=models.Min("starts_at"))
+    ends = PriceOverride.objects.filter(ends_at__gt=at).aggregate(m=models.Min("ends_at"))
+    return min((t for t in (starts["m"], ends["m"]) if t is not None), default=None)
+
+
 @dataclass(frozen=True)
 class Price:
     price_fen: int

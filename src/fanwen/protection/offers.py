@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils import timezone
 
 from fanwen.lib.money import yuan_label
 from fanwen.library.models import Article
-from fanwen.orders.models import Order, Plan
+from fanwen.orders.models import Order, Plan, next_price_change
 from fanwen.payments.backends import alias_for_channel
 
 
@@ -56,6 +58,16 @@ def paywall_offers(article: Article) -> list[Offer]:
         blurb = blurb.format(days=plan.days or 30)
         offers.append(Offer(code, letter, name, blurb, price.price_fen, price.list_price_fen))
     return offers
+
+
+def offers_fresh_seconds(limit: int) -> int:
+    """How long a page showing today's offers may be kept: at most `limit`, and never past the
+    moment a timed promotion starts or ends (0: do not keep it)."""
+    now = timezone.now()
+    change = next_price_change(now)
+    if change is None:
+        return limit
+    return max(0, min(limit, math.floor((change - now).total_seconds())))
 
 
 def paywall_config(article: Article) -> dict:

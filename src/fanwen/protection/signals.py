@@ -1,4 +1,5 @@
-"""A published article gets its font built in the background once its save is committed."""
+"""A published article gets its font built in the background once its save is committed; a
+changed plan or price makes the cached pages (which show the paywall's prices) stale."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from fanwen.lib import gather
+from fanwen.library import pagecache
 from fanwen.library.models import Article
-from fanwen.orders.models import Entitlement
+from fanwen.orders.models import Entitlement, Plan, PriceOverride
 
 
 @receiver(post_save, sender=Article, dispatch_uid="fanwen_protection_font_build")
@@ -53,3 +55,11 @@ def forget_holder_rights(sender, instance: Entitlement, **kwargs) -> None:
         forget_rights(f"v:{instance.visitor_id}")
     if instance.user_id:
         forget_rights(f"u:{instance.user_id}")
+
+
+@receiver(post_save, sender=Plan, dispatch_uid="fanwen_purge_plan_save")
+@receiver(post_save, sender=PriceOverride, dispatch_uid="fanwen_purge_price_save")
+@receiver(post_delete, sender=PriceOverride, dispatch_uid="fanwen_purge_price_delete")
+def purge_priced_pages(sender, **kwargs) -> None:
+    # Every article page shows a price: a cached one must not offer what the order won't charge.
+    pagecache.purge_all()
