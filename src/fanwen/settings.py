@@ -95,7 +95,6 @@ INSTALLED_APPS = [
     "fanwen.search",
     "fanwen.staff",
     "fanwen.pages",
-    "fanwen.seo",
     "fanwen.stats",
     "fanwen.seo",
     "fanwen.support",
@@ -492,61 +491,6 @@ if FANWEN_PUSH_ORIGIN and _baidu_token:
             # Baidu names an https site by its origin, an http one by its host.
             "site": FANWEN_BAIDU_PUSH_SITE
             or (FANWEN_PUSH_ORIGIN if FANWEN_PUSH_ORIGIN.startswith("https://") else _push_host),
-            "timeout": FANWEN_PUSH_TIMEOUT,
-        },
-    }
-_indexnow_key = FANWEN_INDEXNOW_KEY or (FANWEN_SANDBOX_INDEXNOW_KEY if FANWEN_SANDBOX else "")
-if FANWEN_PUSH_ORIGIN and _indexnow_key:
-    SEO_PUSH_ENGINES["indexnow"] = {
-        "BACKEND": "fanwen.seo.engines.IndexNowPush",
-        "OPTIONS": {
-            "endpoint": FANWEN_INDEXNOW_URL
-            if FANWEN_INDEXNOW_KEY
-            else FANWEN_SANDBOX_ORIGIN + "/sandbox/seo/indexnow",
-            "key": _indexnow_key,
-            "host": _push_host,
-            "key_location": f"{FANWEN_PUSH_ORIGIN}/{_indexnow_key}.txt",
-            "timeout": FANWEN_PUSH_TIMEOUT,
-        },
-    }
-
-# --- Search engine pushes (fanwen.seo) ---
-# The worker (push_urls) sends the URL of every article published or changed to Baidu's 普通收录
-# API and to IndexNow (Bing, Yandex, Seznam, Naver…). Each engine is off without its token or
-# key; with the sandbox on and none set, both go to the sandbox's emulators at /sandbox/seo/.
-# The origin of the pushed URLs; empty (no SITE_URL, no sandbox) turns pushing off.
-FANWEN_PUSH_ORIGIN = env(
-    "FANWEN_PUSH_ORIGIN", SITE_URL or (FANWEN_SANDBOX_ORIGIN if FANWEN_SANDBOX else "")
-).rstrip("/")
-# The token and site of 百度搜索资源平台 › 普通收录 › API提交 (site as registered there, e.g.
-# https://www.example.cn; empty: the push origin).
-FANWEN_BAIDU_PUSH_TOKEN = env("FANWEN_BAIDU_PUSH_TOKEN")
-FANWEN_BAIDU_PUSH_SITE = env("FANWEN_BAIDU_PUSH_SITE")
-FANWEN_BAIDU_PUSH_URL = env("FANWEN_BAIDU_PUSH_URL", "http://data.zz.baidu.com/urls")
-# Any 8-128 letters, digits or dashes; the site serves it at /<key>.txt for the engines to check.
-FANWEN_INDEXNOW_KEY = env("FANWEN_INDEXNOW_KEY")
-FANWEN_INDEXNOW_URL = env("FANWEN_INDEXNOW_URL", "https://api.indexnow.org/indexnow")
-# What the sandbox's emulators accept, and how many URLs its Baidu takes a day.
-FANWEN_SANDBOX_BAIDU_TOKEN = "sandbox-baidu-token"
-FANWEN_SANDBOX_INDEXNOW_KEY = "sandbox-indexnow-key"
-FANWEN_SANDBOX_BAIDU_QUOTA = env_int("FANWEN_SANDBOX_BAIDU_QUOTA", 500)
-# Seconds to connect and to read an answer.
-FANWEN_PUSH_TIMEOUT = (
-    env_int("FANWEN_PUSH_CONNECT_TIMEOUT", 5),
-    env_int("FANWEN_PUSH_READ_TIMEOUT", 20),
-)
-SEO_PUSH_ENGINES: dict[str, dict] = {}
-_push_host = FANWEN_PUSH_ORIGIN.partition("://")[2]
-_baidu_token = FANWEN_BAIDU_PUSH_TOKEN or (FANWEN_SANDBOX_BAIDU_TOKEN if FANWEN_SANDBOX else "")
-if FANWEN_PUSH_ORIGIN and _baidu_token:
-    SEO_PUSH_ENGINES["baidu"] = {
-        "BACKEND": "fanwen.seo.engines.BaiduPush",
-        "OPTIONS": {
-            "endpoint": FANWEN_BAIDU_PUSH_URL
-            if FANWEN_BAIDU_PUSH_TOKEN
-            else FANWEN_SANDBOX_ORIGIN + "/sandbox/seo/baidu/urls",
-            "token": _baidu_token,
-            "site": FANWEN_BAIDU_PUSH_SITE or FANWEN_PUSH_ORIGIN,
             "timeout": FANWEN_PUSH_TIMEOUT,
         },
     }
