@@ -22,7 +22,7 @@ BOTTOM = 26
 MAX_DATE_LABELS = 6
 # Horizontal bars: a label line, then the bar with its value to the right of it.
 ROW = 46
-BAR_SPACE = 70.0
+BAR_SPACE = 64.0
 TITLE_CHARS = 24
 
 
