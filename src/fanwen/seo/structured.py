@@ -73,4 +73,5 @@ def article_graph(
             for n, (name, url) in enumerate(crumbs, 1)
         ],
     }
-    return [entry, breadcrumbs]
+    # A staff preview of an unpublished article has no dates yet: left out, not null.
+    return [{key: value for key, value in entry.items() if value is not None}, breadcrumbs]
