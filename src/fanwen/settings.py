@@ -101,6 +101,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is on every response and in every log line (fanwen.ops.logs).
+    "fanwen.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header (policy in the deployment block at the end).
     "csp.middleware.CSPMiddleware",
@@ -267,13 +269,38 @@ FANWEN_ORDER_TTL_MINUTES = env_int("FANWEN_ORDER_TTL_MINUTES", 30)
 FANWEN_VISITOR_COOKIE = env("FANWEN_VISITOR_COOKIE", "fw_visitor")
 FANWEN_VISITOR_COOKIE_DAYS = env_int("FANWEN_VISITOR_COOKIE_DAYS", 365)
 
+# plain: one human line (request_id / job appended when set); json: one JSON object a line.
+FANWEN_LOG_FORMAT = env("FANWEN_LOG_FORMAT", "plain")
+if FANWEN_LOG_FORMAT not in {"plain", "json"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("FANWEN_LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "fanwen.ops.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"},
+        "json": {"()": "fanwen.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": FANWEN_LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("FANWEN_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The request line of every request (method, path, status, ms); with plain logs under
+        # `fanwen serve` gunicorn's access log says the same, so it is on for JSON logs only.
+        "fanwen.request": {
+            "level": env(
+                "FANWEN_REQUEST_LOG_LEVEL", "INFO" if FANWEN_LOG_FORMAT == "json" else "WARNING"
+            )
+        },
+    },
 }
 
 # --- Payments (fanwen.payments) ---
@@ -580,3 +607,17 @@ elif env_bool("FANWEN_CSP_REPORT_ONLY", False):
 else:
     CONTENT_SECURITY_POLICY = _csp_config
     CONTENT_SECURITY_POLICY_REPORT_ONLY = None
+
+# --- Operations (fanwen.ops): `fanwen serve`, /healthz, the worker's records ---
+# gunicorn workers of `fanwen serve`; 0: 2 × CPUs + 1, at most FANWEN_WEB_MAX_WORKERS.
+FANWEN_WEB_WORKERS = env_int("FANWEN_WEB_WORKERS", 0)
+FANWEN_WEB_MAX_WORKERS = env_int("FANWEN_WEB_MAX_WORKERS", 12)
+FANWEN_WEB_BIND = env("FANWEN_WEB_BIND", "127.0.0.1:8000")
+# Seconds a request may take, and a stopping worker is given to finish its requests.
+FANWEN_WEB_TIMEOUT = env_int("FANWEN_WEB_TIMEOUT", 60)
+FANWEN_WEB_GRACEFUL_TIMEOUT = env_int("FANWEN_WEB_GRACEFUL_TIMEOUT", 30)
+# A worker not seen for this long is late (/healthz says degraded, /staff/worker/ marks it red);
+# 0: three missed passes and a minute (3 × FANWEN_WORKER_INTERVAL_SECONDS + 60).
+FANWEN_WORKER_STALE_SECONDS = env_int("FANWEN_WORKER_STALE_SECONDS", 0)
+# A health probe over plain HTTP (a load balancer, a monitor on the host) is not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from fanwen.accounts.loginlimits import admin_login
 from fanwen.library import sitemaps
 from fanwen.library.views import robots_txt
+from fanwen.ops.views import healthz
 from fanwen.payments.api import article_access
 from fanwen.seo.views import indexnow_key
 
@@ -19,6 +20,8 @@ urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("robots.txt", robots_txt, name="robots"),
+    # Load balancers and monitors (JSON; 503 when the database is down).
+    path("healthz", healthz, name="healthz"),
     # The IndexNow key file (a 404 unless it is the configured key).
     re_path(r"^(?P<key>[A-Za-z0-9-]{8,128})\.txt$", indexnow_key, name="indexnow-key"),
     # Browsers ask for /favicon.ico on their own; answering it keeps them off the 404 page.

@@ -10,7 +10,9 @@ adds to the same page (views.article serves identical bytes on the Django path).
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 
 from csp.utils import build_policy
@@ -18,6 +20,7 @@ from django.conf import settings
 
 from fanwen.library import pagecache, viewcount
 from fanwen.library.views import cache_headers, page_key
+from fanwen.ops.logs import accepted_id, log_request
 from fanwen.protection.crawlers import claimed_crawler
 from fanwen.protection.pagelimit import limited_wsgi_response
 from fanwen.protection.render import anonymous_cache_name, clean_cache_name
@@ -25,6 +28,8 @@ from fanwen.stats import counters
 from fanwen.stats.models import Metric
 
 ARTICLE_PATH = re.compile(r"/a/([0-9]{1,18})\.html")
+# The request line of a page answered here, as RequestIdMiddleware logs Django's.
+request_log = logging.getLogger("fanwen.request")
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
@@ -109,9 +114,14 @@ def wrap(app: WSGIApp) -> WSGIApp:
             if match and claimed_crawler(environ.get("HTTP_USER_AGENT", "")) is None:
                 body, public = cached_page(environ, scheme, match[1], cookies)
                 if body is not None:
+                    # The middleware does not run here: the id and the request line are set here.
+                    started = time.perf_counter()
+                    request_id = accepted_id(environ.get("HTTP_X_REQUEST_ID"))
+                    id_header = ("X-Request-ID", request_id)
                     limited = limited_wsgi_response(environ)
                     if limited is not None:
-                        start_response(limited[0], limited[1])
+                        start_response(limited[0], [*limited[1], id_header])
+                        _log(environ, request_id, int(limited[0][:3]), started)
                         return [limited[2]]
                     viewcount.record_view(int(match[1]))
                     counters.record(Metric.ARTICLE_VIEW)
@@ -119,8 +129,21 @@ def wrap(app: WSGIApp) -> WSGIApp:
                     page_headers = [*headers, *cache_headers(public)]
                     if hsts and scheme == "https":
                         page_headers.append(hsts)
+                    page_headers.append(id_header)
                     start_response("200 OK", [*page_headers, ("Content-Length", str(len(body)))])
+                    _log(environ, request_id, 200, started)
                     return [body]
         return app(environ, start_response)
 
     return application
+
+
+def _log(environ: dict, request_id: str, status: int, started: float) -> None:
+    log_request(
+        request_log,
+        environ.get("REQUEST_METHOD", ""),
+        environ.get("PATH_INFO", ""),
+        status,
+        (time.perf_counter() - started) * 1000,
+        request_id=request_id,
+    )

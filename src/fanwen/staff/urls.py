@@ -2,6 +2,7 @@ from django.urls import path
 
 from fanwen.staff import views, views_articles, views_import, views_orders, views_tickets
 from fanwen.staff.views_dashboard import dashboard_csv, dashboard_page
+from fanwen.staff.views_worker import worker
 
 app_name = "staff"
 
@@ -30,4 +31,5 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/", views_tickets.ticket, name="ticket"),
     path("tickets/<int:ticket_id>/reply/", views_tickets.ticket_reply, name="ticket_reply"),
     path("tickets/<int:ticket_id>/status/", views_tickets.ticket_status, name="ticket_status"),
+    path("worker/", worker, name="worker"),
 ]

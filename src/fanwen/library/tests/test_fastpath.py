@@ -35,10 +35,14 @@ def call(app, environ) -> tuple[str, dict, bytes]:
     return seen["status"], seen["headers"], body
 
 
+# Both paths answer with the request id they were sent, so their headers can be compared whole.
+REQUEST_ID = {"HTTP_X_REQUEST_ID": "probe-1"}
+
+
 @pytest.fixture
 def cached(client, article) -> tuple[Article, bytes, dict]:
     client.get(article.get_absolute_url())
-    response = client.get(article.get_absolute_url())
+    response = client.get(article.get_absolute_url(), **REQUEST_ID)
     assert response["X-Page-Cache"] == "hit"
     return article, response.content, dict(response.headers)
 
@@ -46,7 +50,9 @@ def cached(client, article) -> tuple[Article, bytes, dict]:
 def test_a_cached_page_is_served_without_reaching_django_with_the_same_bytes_and_headers(cached):
     article, content, django_headers = cached
     inner = Inner()
-    status, headers, body = call(fastpath.wrap(inner), environ_for(article.get_absolute_url()))
+    status, headers, body = call(
+        fastpath.wrap(inner), environ_for(article.get_absolute_url(), **REQUEST_ID)
+    )
     assert inner.calls == 0
     assert status == "200 OK"
     assert body == content
@@ -116,11 +122,13 @@ def test_https_behind_a_trusted_proxy_is_served_fast_with_the_headers_django_sen
 ):
     url = article.get_absolute_url()
     client.get(url, **HTTPS_BEHIND_PROXY)
-    django = client.get(url, **HTTPS_BEHIND_PROXY)
+    django = client.get(url, **HTTPS_BEHIND_PROXY, **REQUEST_ID)
     assert django["X-Page-Cache"] == "hit"
     inner = Inner()
 
-    status, headers, body = call(fastpath.wrap(inner), environ_for(url, **HTTPS_BEHIND_PROXY))
+    status, headers, body = call(
+        fastpath.wrap(inner), environ_for(url, **HTTPS_BEHIND_PROXY, **REQUEST_ID)
+    )
 
     assert inner.calls == 0
     assert status == "200 OK" and body == django.content

@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from fanwen.library.actions import publish_scheduled
+from fanwen.ops import heartbeat
+from fanwen.ops.logs import job_context
 from fanwen.ops.management.commands._jobs import report
 from fanwen.payments import jobs as payment_jobs
 from fanwen.protection.jobs import build_fonts_job
@@ -73,26 +78,50 @@ class Command(BaseCommand):
 
     def run(self, *, once: bool, interval: float) -> int:
         passes = 0
-        while not self.stop.is_set():
-            self.run_pass()
-            passes += 1
-            if once:
-                break
-            # wait() returns early on SIGTERM, so a stop never waits out the interval.
-            self.stop.wait(interval)
+        try:
+            while not self.stop.is_set():
+                self.run_pass()
+                passes += 1
+                if once:
+                    break
+                # wait() returns early on SIGTERM, so a stop never waits out the interval.
+                self.stop.wait(interval)
+        finally:
+            if not once:
+                heartbeat.forget()
         return passes
 
     def run_pass(self) -> None:
+        if not hasattr(self, "stop"):
+            self.stop = threading.Event()
+        # The process's start, kept across passes: the staff page shows how long it has run.
+        self.started_at = getattr(self, "started_at", None) or timezone.now()
+        _fresh_connection()
+        heartbeat.beat(self.started_at)
         for name, job in JOBS.items():
             if self.stop.is_set():
                 return
             _fresh_connection()
-            try:
-                report(self, name, job())
-            except Exception:
-                # One failing job must not stop the others, nor the worker.
-                log.exception("worker: %s failed", name)
+            with job_context(name):
+                self.run_job(name, job)
         _fresh_connection()
+        heartbeat.beat(self.started_at, passed=True)
+
+    def run_job(self, name: str, job: Callable[[], Counter]) -> None:
+        started_at, started = timezone.now(), time.perf_counter()
+        heartbeat.job_started(name, started_at)
+        try:
+            counts = job()
+        except Exception as exc:
+            # One failing job must not stop the others, nor the worker.
+            log.exception("worker: %s failed", name)
+            ok, outcome = False, "".join(traceback.format_exception_only(exc)).strip()
+        else:
+            report(self, name, counts)
+            ok, outcome = True, heartbeat.outcome_text(counts)
+        _fresh_connection()
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        heartbeat.job_finished(name, started_at, ok=ok, outcome=outcome, duration_ms=duration_ms)
 
 
 def _fresh_connection() -> None:
