@@ -27,8 +27,9 @@ def main() -> None:
         os.environ.setdefault("FANWEN_SANDBOX_ORIGIN", demo_origin(argv))
     from django.core.management import execute_from_command_line
 
-    # `fanwen import PATH` reads better than the command's module name.
-    aliases = {"import": "import_articles", "serve": "runserver"}
+    # `fanwen import PATH` reads better than the command's module name; `fanwen serve` is the
+    # ops app's gunicorn command.
+    aliases = {"import": "import_articles"}
     if len(argv) > 1 and argv[1] in aliases:
         argv[1] = aliases[argv[1]]
     execute_from_command_line(argv)
