@@ -28,6 +28,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("fanwen/favicon.svg"), permanent=True)),
     # An index of pages of 5,000 article URLs each, paged by id ranges (see the module).
     path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemap-articles.xml", sitemaps.article_page, name="sitemap-articles"),
     path(
         "sitemap-<section>.xml",
         sitemap_views.sitemap,

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from django.utils.http import http_date
 
 from bench.sitemap import W3C_DATETIME, SitemapInvalid, check_sitemaps
 from fanwen.library.models import Article
@@ -100,3 +101,17 @@ def test_the_index_gives_each_page_its_newest_change(client, year_end, small_pag
     lastmod = first.split("<lastmod>")[1].split("</lastmod>")[0]
     assert W3C_DATETIME.match(lastmod)
     assert abs(dt.datetime.fromisoformat(lastmod) - late) < dt.timedelta(seconds=1)
+
+
+def test_an_article_page_says_when_it_last_changed_and_is_not_indexed(
+    client, year_end, small_pages
+):
+    ids = sorted(library(year_end, published=30))
+    late = timezone.now() + dt.timedelta(hours=3)
+    Article.objects.filter(pk=ids[0]).update(updated_at=late)
+    response = client.get(page_of(ids[0]))
+    assert response["Content-Type"] == "application/xml"
+    assert response["X-Robots-Tag"] == "noindex, noodp, noarchive"
+    assert response["Last-Modified"] == http_date(late.timestamp())
+    beijing_day = timezone.localtime(late).date().isoformat()
+    assert f"<lastmod>{beijing_day}</lastmod>" in response.content.decode()
