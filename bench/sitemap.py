@@ -307,8 +307,11 @@ def main() -> None:
     try:
         client = Client()
         # Once before measuring: the first request of a process imports and compiles.
-        client.get("/sitemap.xml")
-        client.get("/sitemap-articles.xml")
+        first_page = re.search(
+            r"<loc>[^<]*(/sitemap-articles\.xml[^<]*)</loc>",
+            client.get("/sitemap.xml").content.decode(),
+        )
+        client.get(first_page.group(1).replace("&amp;", "&"))
         report = check_sitemaps(client, origin, published)
         times = [seconds for _, seconds, _, _ in report.pages]
         sizes = [size for _, _, size, _ in report.pages]
@@ -344,17 +347,17 @@ def main() -> None:
             f"article pages p95 {percentile(deep, 95):.3f} s vs plain loop {floor:.3f} s: "
             f"ratio {percentile(deep, 95) / floor:.1f}x"
         )
-        rank = len(article_pages)
+        # Django's Paginator numbers pages densely: its last page is as deep as it gets.
+        rank = -(-len(published) // ARTICLES_PER_PAGE)
         offset = min(offset_page_seconds(rank, ARTICLES_PER_PAGE) for _ in range(3))
-        keyset = min(plain_loop_seconds(origin, first, first + ARTICLES_PER_PAGE) for _ in range(1))
         query_only = min(_range_query_seconds(first, ARTICLES_PER_PAGE) for _ in range(3))
         print(
             f"rows of page {rank} the OFFSET way (COUNT + LIMIT/OFFSET): {offset:.3f} s; by id "
-            f"range: {query_only:.3f} s; ratio {offset / query_only:.1f}x "
-            f"(plain loop with XML {keyset:.3f} s)"
+            f"range: {query_only:.3f} s; ratio {offset / query_only:.1f}x"
         )
         ok = max(times) < GOAL_SECONDS
         print(f"goal < {GOAL_SECONDS:.0f} s per page: {'met' if ok else 'MISSED'}")
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     finally:
         if not args.keep:
             clear_library()
