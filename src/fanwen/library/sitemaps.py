@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import http_date
 
+from fanwen.library import pagecache
 from fanwen.library.catalog import category_tree
 from fanwen.library.models import Article, Category
 
@@ -157,7 +158,11 @@ def index(request: HttpRequest) -> TemplateResponse:
 
     entries = [SitemapIndexItem(section_url("categories"))]
     base = section_url("articles")
-    for page, last in articles.pages():
+    # One GROUP BY over every published article (~0.5 s at a million): kept until an edit.
+    pages = pagecache.remember(
+        f"sitemap-pages:{articles.limit}", lambda: list(articles.pages()), pagecache.page_seconds()
+    )
+    for page, last in pages:
         location = base if page == 1 else f"{base}?p={page}"
         entries.append(SitemapIndexItem(location, last))
     return TemplateResponse(

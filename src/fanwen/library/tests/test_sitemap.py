@@ -115,3 +115,20 @@ def test_an_article_page_says_when_it_last_changed_and_is_not_indexed(
     assert response["Last-Modified"] == http_date(late.timestamp())
     beijing_day = timezone.localtime(late).date().isoformat()
     assert f"<lastmod>{beijing_day}</lastmod>" in response.content.decode()
+
+
+def test_the_index_is_kept_until_an_edit(client, year_end, small_pages, django_assert_num_queries):
+    ids = sorted(library(year_end, published=30))
+    first = client.get("/sitemap.xml").content
+    with django_assert_num_queries(0):
+        assert client.get("/sitemap.xml").content == first
+    # Drafts fill the rest of the last page and the next: the article published now (a save)
+    # opens a page of its own, which the index shows at once.
+    Article.objects.bulk_create([Article(category=year_end, title=f"草稿{n}") for n in range(40)])
+    later = Article.objects.create(
+        category=year_end, title="新发布", status=Article.Status.PUBLISHED
+    )
+    assert (
+        page_of(later.pk) != page_of(ids[-1]) and f"{page_of(later.pk)}</loc>" not in first.decode()
+    )
+    assert f"<loc>{ORIGIN}{page_of(later.pk)}</loc>" in client.get("/sitemap.xml").content.decode()
