@@ -293,6 +293,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from fanwen.library import pagecache
     from fanwen.library.models import Article
     from fanwen.library.sitemaps import ARTICLES_PER_PAGE
 
@@ -312,7 +313,12 @@ def main() -> None:
             client.get("/sitemap.xml").content.decode(),
         )
         client.get(first_page.group(1).replace("&amp;", "&"))
+        # The index keeps its page list until an edit: measure it cold, then as kept.
+        pagecache.purge_all()
         report = check_sitemaps(client, origin, published)
+        started = time.perf_counter()
+        client.get("/sitemap.xml")
+        index_kept = time.perf_counter() - started
         times = [seconds for _, seconds, _, _ in report.pages]
         sizes = [size for _, _, size, _ in report.pages]
         counts = [n for _, _, _, n in report.pages]
@@ -322,7 +328,7 @@ def main() -> None:
             f"{sum(report.article_ids.values()):,} article URLs (each published article once), "
             f"{len(report.category_paths)} category URLs"
         )
-        print(f"index: {report.index_seconds:.3f} s")
+        print(f"index: {report.index_seconds:.3f} s cold, {index_kept:.3f} s kept until an edit")
         print(
             f"pages: max {max(times):.3f} s, p95 {percentile(times, 95):.3f} s, "
             f"median {percentile(times, 50):.3f} s per page (goal < {GOAL_SECONDS:.0f} s)"
