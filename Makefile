@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench-pages system-deps clean
+.PHONY: run test lint bench-pages system-deps clean stack stack-stop
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -21,13 +21,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
 		|| ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
-		|| ! command -v nginx >/dev/null 2>&1; then \
+		|| ! command -v nginx >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1 \
+		|| [ ! -e /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
 			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-				libreoffice-writer-nogui poppler-utils nginx >/dev/null; \
+				libreoffice-writer-nogui poppler-utils nginx libnginx-mod-http-brotli-filter \
+				libnginx-mod-http-brotli-static wrk >/dev/null; \
 		else \
-			echo "warning: install Debian's chromium, fonts-noto-cjk, libreoffice-writer-nogui, poppler-utils and nginx to run the browser, render and proxy tests"; \
+			echo "warning: install Debian's chromium, fonts-noto-cjk, libreoffice-writer-nogui, poppler-utils, nginx (with libnginx-mod-http-brotli-*) and wrk to run the browser, render and proxy tests and the stack"; \
 		fi; \
 	fi
 
@@ -48,3 +50,11 @@ bench-pages: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var
+
+# A production-shaped stack on this machine: nginx :8080 -> two app nodes -> PostgreSQL
+# (database fanwen_stack) + Redis (db 3), and a worker, with the demo content (deploy/stack.py).
+stack: $(VENV)/.installed system-deps
+	$(BIN)/python deploy/stack.py start
+
+stack-stop:
+	$(BIN)/python deploy/stack.py stop

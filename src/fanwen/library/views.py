@@ -49,12 +49,19 @@ def cache_headers(public: bool) -> list[tuple[str, str]]:
     else:
         control = "private, no-store"
     # A cookie may carry a right: a shared cache must never answer it with another's copy.
-    return [("Cache-Control", control), ("Vary", "Cookie")]
+    headers = [("Cache-Control", control), ("Vary", "Cookie")]
+    if public:
+        # nginx reads max-age=0 as "do not keep"; this header (which it never passes on) is
+        # the micro-cache's lifetime of the anonymous copy (deploy/nginx.conf).
+        headers.append(("X-Accel-Expires", str(shared_cache_seconds())))
+    return headers
 
 
 def _with_cache_headers(response: HttpResponse, *, public: bool) -> HttpResponse:
     headers = dict(cache_headers(public))
     response["Cache-Control"] = headers["Cache-Control"]
+    if "X-Accel-Expires" in headers:
+        response["X-Accel-Expires"] = headers["X-Accel-Expires"]
     # Added to, not replacing: the session and CSRF middleware may vary a page by Cookie too.
     patch_vary_headers(response, (headers["Vary"],))
     return response
