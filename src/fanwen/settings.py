@@ -478,6 +478,15 @@ SEARCH_BACKENDS = {
     "default": {"BACKEND": "fanwen.search.backends.tantivy.TantivyBackend", "OPTIONS": {"path": ""}}
 }  # "" → VAR_DIR / "search" (read at use)
 FANWEN_SEARCH_USER_DICT = env("FANWEN_SEARCH_USER_DICT")  # "" → the bundled search/userdict.txt
+# Each node's index follows the search log: a search first checks for new rows at most this
+# often per process (seconds; 0 turns the check off, leaving the after-commit pass and the worker).
+FANWEN_SEARCH_SYNC_SECONDS = float(env("FANWEN_SEARCH_SYNC_SECONDS", "1") or 1)
+# This node's name in the search_node table; empty: hostname + a hash of the index folder.
+FANWEN_NODE_NAME = env("FANWEN_NODE_NAME")
+# Log rows are kept for nodes seen within this many days; one away longer rebuilds its index.
+FANWEN_SEARCH_NODE_TTL_DAYS = env_int("FANWEN_SEARCH_NODE_TTL_DAYS", 7)
+# A log id still missing after this long is a rolled-back write, not a slow commit.
+FANWEN_SEARCH_GAP_SECONDS = env_int("FANWEN_SEARCH_GAP_SECONDS", 600)
 
 # --- Search engine pushes (fanwen.seo) ---
 # The worker (push_urls) sends the URL of every article published or changed to Baidu's 普通收录

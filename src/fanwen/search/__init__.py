@@ -3,9 +3,10 @@
     from fanwen import search
     results = search.search("文明城市 总结", category_id=3, page=1)
 
-Writes never touch the index directly: they leave rows in the outbox (in the same
-transaction), and `apply_outbox()` brings the index up to date after the commit and in
-the worker. See fanwen.search.backends for the backends (SEARCH_BACKENDS).
+Writes never touch the index directly: they leave rows in the outbox, an append-only log (in
+the same transaction), which each node's index follows by a cursor of its own: after the
+node's commits, before a search (at most every FANWEN_SEARCH_SYNC_SECONDS) and in the worker
+(see fanwen.search.follow). See fanwen.search.backends for the backends (SEARCH_BACKENDS).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def search(
     """
     from fanwen.search.analysis import parse_query
     from fanwen.search.backends import get_backend
+    from fanwen.search.follow import before_search
     from fanwen.search.highlight import free_snippet, highlight
 
     started = time.perf_counter()
@@ -62,7 +64,9 @@ def search(
     parsed = parse_query(query or "")
     total, hits = 0, []
     if parsed:
-        total, found = get_backend().search(
+        backend = get_backend()
+        before_search(backend)
+        total, found = backend.search(
             parsed,
             category_id=category_id,
             offset=(page - 1) * per_page,
@@ -89,11 +93,14 @@ def related(article: Article, limit: int = 8) -> list[int]:
     """Ids of published articles like this one (its title and first text), itself excluded."""
     from fanwen.search.analysis import related_terms
     from fanwen.search.backends import get_backend
+    from fanwen.search.follow import before_search
 
     blocks = article.pieces.order_by("position").values_list("blocks", flat=True).first() or []
     first_text = "".join(block.get("text", "") for block in blocks)[:RELATED_TEXT_CHARS]
     terms = related_terms(f"{article.title}\n{first_text}")
-    return get_backend().related(terms, exclude_id=article.pk, limit=limit, now=datetime.now(UTC))
+    backend = get_backend()
+    before_search(backend)
+    return backend.related(terms, exclude_id=article.pk, limit=limit, now=datetime.now(UTC))
 
 
 def index_article(article_id: int) -> None:
@@ -104,7 +111,7 @@ def index_article(article_id: int) -> None:
 
 
 def apply_outbox(limit: int = 500) -> int:
-    """Apply up to `limit` pending outbox rows to the index; returns how many were applied."""
+    """Apply up to `limit` log rows this node's index has not applied; returns how many."""
     from fanwen.search import outbox
 
     return outbox.apply(limit)

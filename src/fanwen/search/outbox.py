@@ -1,8 +1,9 @@
-"""The outbox: rows written with each change, applied to the index after the commit.
+"""The outbox: log rows written with each change, applied to this node's index after the commit.
 
-A row is deleted only after the index commit that covers it, so a crash between the
-database commit and the index leaves the row to be applied by the next pass. Applying
-reads the article as it is now, so applying a row twice, or late, is harmless.
+Rows are never deleted here: every node applies them by its own cursor (fanwen.search.follow),
+and the worker prunes the rows all nodes have passed. A crash between the database commit and
+the index leaves the cursor behind, so the next pass applies the rows. Applying reads the
+article as it is now, so applying a row twice, or late, is harmless.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from fanwen.lib import gather
-from fanwen.search import documents
-from fanwen.search.backends import get_backend
-from fanwen.search.backends.base import SearchBusy
+from fanwen.search import follow
 from fanwen.search.models import SearchOutbox
 
 log = logging.getLogger("fanwen.search")
@@ -29,7 +28,7 @@ DRAIN_SECONDS = 30
 
 
 def record(article_ids: Iterable[int], op: str) -> None:
-    """Write outbox rows (in the caller's transaction) and apply them once it commits.
+    """Write log rows (in the caller's transaction) and apply them once it commits.
 
     Inside bulk.coalesced() the rows are gathered and written once when the block ends;
     inside bulk.bulk_import() they are applied every gather.APPLY_EVERY rows, not per commit.
@@ -55,14 +54,18 @@ class _ApplyInline:
     def __call__(self) -> None:
         self.ran = True
         try:
+            # A node without an index rebuilds a large library in a thread, not in this request.
             if not self.drain:
-                apply(INLINE_LIMIT)
+                follow.sync(INLINE_LIMIT, snapshot="auto")
                 return
             deadline = time.monotonic() + DRAIN_SECONDS
-            while apply(DRAIN_CHUNK) >= DRAIN_CHUNK and time.monotonic() < deadline:
+            while (
+                follow.sync(DRAIN_CHUNK, snapshot="auto") >= DRAIN_CHUNK
+                and time.monotonic() < deadline
+            ):
                 pass
         except Exception:
-            # Best effort: the rows stay, and the worker applies them.
+            # Best effort: the cursor stays, and the worker (or the next search) applies the rows.
             log.exception("search: applying the outbox after commit failed")
 
 
@@ -80,18 +83,5 @@ def _apply_after_commit() -> None:
 
 
 def apply(limit: int = 500) -> int:
-    if not SearchOutbox.objects.exists():
-        return 0
-    try:
-        # The write lock first: rows read (and articles loaded) after it are ours to apply.
-        with get_backend().writer() as writer:
-            rows = list(SearchOutbox.objects.order_by("pk").values_list("pk", "article_id")[:limit])
-            if not rows:
-                return 0
-            article_ids = list(dict.fromkeys(article_id for _, article_id in rows))
-            writer.replace(documents.load(article_ids), remove_ids=article_ids)
-    except SearchBusy:
-        log.info("search: the index is being written elsewhere; the outbox waits")
-        return 0
-    SearchOutbox.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
-    return len(rows)
+    """Apply up to `limit` rows this node has not applied (a new index starts from a snapshot)."""
+    return follow.sync(limit)

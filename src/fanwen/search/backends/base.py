@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +28,10 @@ class Found:
 
 
 class IndexWriter:
+    # Called after the index commit, still holding the write lock (the log cursor is saved
+    # there: after the commit, so a crash between the two replays rows rather than skips them).
+    after_commit: Callable[[], None] | None = None
+
     def replace(self, docs: list[IndexDoc], remove_ids: Iterable[int]) -> None:
         """Drop every document of `remove_ids`, then add `docs` (one commit at the end)."""
         raise NotImplementedError
@@ -59,9 +63,37 @@ class SearchBackend:
         raise NotImplementedError
         yield
 
-    def rebuild(self, batches: Iterable[list[IndexDoc]], *, jobs: int = 1, progress=None) -> int:
-        """Replace the whole index with `batches`, visible at once at the end; returns the count."""
+    def rebuild(
+        self,
+        batches: Iterable[list[IndexDoc]],
+        *,
+        jobs: int = 1,
+        progress=None,
+        after_commit: Callable[[], None] | None = None,
+    ) -> int:
+        """Replace the whole index with `batches`, visible at once at the end; returns the count.
+
+        `after_commit` runs after the commit, before the write lock is released."""
         raise NotImplementedError
+
+    def load_cursor(self) -> dict | None:
+        """What the index holds of the search log (fanwen.search.follow), saved with it; None
+        for an index that has never followed it."""
+        raise NotImplementedError
+
+    def save_cursor(self, state: dict) -> None:
+        raise NotImplementedError
+
+    def cursor_version(self) -> object:
+        """Changes whenever the cursor is saved (by any process): readers then reload."""
+        return None
+
+    def reload(self) -> None:
+        pass
+
+    def location(self) -> str:
+        """Where the index lives (names the node when FANWEN_NODE_NAME is empty)."""
+        return self.alias
 
     def doc_ids(self) -> set[int]:
         raise NotImplementedError

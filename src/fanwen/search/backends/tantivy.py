@@ -8,10 +8,12 @@ stored as bytes, for titles and snippets; the body is indexed and never stored.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,9 @@ BIGRAM_FIELDS = ("title_bigrams", "body_bigrams")
 # Small writes (the outbox) need little memory; a rebuild gets more and all cores.
 INCREMENTAL_HEAP = 32_000_000
 REBUILD_HEAP = 400_000_000
+# Inside the index folder, so a deleted or new index has no cursor and starts from a snapshot
+# (tantivy's garbage collection removes only the files it wrote).
+CURSOR_FILE = "fanwen-cursor.json"
 
 
 def build_schema() -> tantivy.Schema:
@@ -119,20 +124,30 @@ class TantivyBackend(SearchBackend):
     @contextmanager
     def writer(self) -> Iterator[TantivyWriter]:
         writer = self._open_writer(INCREMENTAL_HEAP, 1)
+        wrapped = TantivyWriter(writer, self.schema)
         try:
-            yield TantivyWriter(writer, self.schema)
+            yield wrapped
         except BaseException:
             writer.rollback()
             raise
         else:
             writer.commit()
+            if wrapped.after_commit is not None:
+                wrapped.after_commit()
         finally:
             # Releases the lock for the next writer, in this process or another.
             writer.wait_merging_threads()
             del writer
         self.index().reload()
 
-    def rebuild(self, batches: Iterable[list[IndexDoc]], *, jobs: int = 1, progress=None) -> int:
+    def rebuild(
+        self,
+        batches: Iterable[list[IndexDoc]],
+        *,
+        jobs: int = 1,
+        progress=None,
+        after_commit: Callable[[], None] | None = None,
+    ) -> int:
         pool = None
         if jobs > 1:
             # Workers only segment text; they never touch the database connection.
@@ -156,6 +171,8 @@ class TantivyBackend(SearchBackend):
             while pending:
                 count += self._add(writer, *pending.popleft(), progress)
             writer.commit()
+            if after_commit is not None:
+                after_commit()
         except BaseException:
             writer.rollback()
             raise
@@ -176,6 +193,39 @@ class TantivyBackend(SearchBackend):
         if progress is not None:
             progress(len(batch))
         return len(batch)
+
+    def location(self) -> str:
+        return str(self.path())
+
+    def _cursor_path(self) -> Path:
+        return self.path() / CURSOR_FILE
+
+    def load_cursor(self) -> dict | None:
+        try:
+            return json.loads(self._cursor_path().read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+
+    def save_cursor(self, state: dict) -> None:
+        path = self._cursor_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f"{CURSOR_FILE}.{os.getpid()}.{threading.get_ident()}")
+        with open(temp, "w", encoding="utf-8") as out:
+            json.dump(state, out)
+            out.flush()
+            os.fsync(out.fileno())
+        # A rename is atomic: a reader sees the old cursor or the new one, never half of one.
+        os.replace(temp, path)
+
+    def cursor_version(self) -> object:
+        try:
+            stat = self._cursor_path().stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_mtime_ns, stat.st_ino)
+
+    def reload(self) -> None:
+        self.index().reload()
 
     def searcher(self) -> tantivy.Searcher:
         return self.index().searcher()

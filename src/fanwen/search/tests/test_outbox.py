@@ -10,6 +10,7 @@ from django.db import transaction
 
 from fanwen import search
 from fanwen.library.models import Article
+from fanwen.search import follow
 from fanwen.search.backends import get_backend
 from fanwen.search.backends.base import SearchBusy
 from fanwen.search.jobs import apply_outbox_job
@@ -20,6 +21,10 @@ from .conftest import write_article
 
 def found(query: str) -> list[int]:
     return [hit.article_id for hit in search.search(query).hits]
+
+
+def pending() -> list[tuple[int, str]]:
+    return list(follow.pending().values_list("article_id", "op"))
 
 
 def test_a_change_writes_its_outbox_row_in_the_same_transaction(category) -> None:
@@ -33,7 +38,9 @@ def test_a_change_writes_its_outbox_row_in_the_same_transaction(category) -> Non
     search.apply_outbox()
     article.status = Article.Status.HIDDEN
     article.save()
-    assert list(SearchOutbox.objects.values_list("article_id", "op")) == [(article.pk, "remove")]
+    # The log keeps the rows this node applied (other nodes follow it too).
+    assert list(pending()) == [(article.pk, "remove")]
+    assert SearchOutbox.objects.count() == 3
 
 
 def test_rows_left_by_a_crash_after_commit_are_applied_later(category) -> None:
@@ -43,10 +50,11 @@ def test_rows_left_by_a_crash_after_commit_are_applied_later(category) -> None:
     assert found("禁毒宣传") == []
     assert search.apply_outbox() == 2
     assert found("禁毒宣传") == [article.pk]
-    assert not SearchOutbox.objects.exists()
+    assert not pending()
 
 
 def test_rows_stay_when_the_index_write_fails(category, monkeypatch) -> None:
+    search.apply_outbox()  # the node's snapshot: later rows go through the writer
     article = write_article(category, "森林防火工作总结", "森林防火")
     backend = get_backend()
 
@@ -57,7 +65,7 @@ def test_rows_stay_when_the_index_write_fails(category, monkeypatch) -> None:
         patched.setattr(type(backend), "writer", lambda self: _failing_writer(crash))
         with pytest.raises(OSError):
             search.apply_outbox()
-    assert SearchOutbox.objects.count() == 2
+    assert len(pending()) == 2
     assert found("森林防火") == []
     assert search.apply_outbox() == 2
     assert found("森林防火") == [article.pk]
@@ -82,8 +90,10 @@ def test_a_busy_index_leaves_the_rows_for_the_next_pass(category) -> None:
             with get_backend().writer():
                 pass
         assert search.apply_outbox() == 0
-    assert SearchOutbox.objects.count() == 2
-    assert apply_outbox_job() == {"applied": 2}
+    assert len(pending()) == 2
+    # Applied, then the rows before this node's cursor (the only node) pruned (on SQLite: on
+    # PostgreSQL the ids earlier tests rolled back are gaps that hold the cursor back a while).
+    assert apply_outbox_job()["applied"] == 2
     assert found("防汛抗旱") == [article.pk]
     assert apply_outbox_job() == {}
 
@@ -95,7 +105,7 @@ def test_the_index_is_updated_right_after_commit(category, django_capture_on_com
     # One pass per transaction, however many rows it wrote.
     assert len(callbacks) == 1
     assert found("交通安全") == [article.pk]
-    assert not SearchOutbox.objects.exists()
+    assert not pending()
     with django_capture_on_commit_callbacks(execute=True):
         article.pieces.first().delete()
         article.delete()

@@ -1,4 +1,5 @@
-"""`fanwen search_reindex`: rebuild the search index from the database."""
+"""`fanwen search_reindex`: rebuild this node's search index from the database (a snapshot:
+its cursor on the search log is the head read before the articles), then catch up."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from fanwen.search import documents
-from fanwen.search.backends import get_backend
+from fanwen.search import documents, follow
 from fanwen.search.backends.base import SearchBusy
 
 # Below this many articles the worker processes cost more than they save.
@@ -41,9 +41,10 @@ class Command(BaseCommand):
         ) as bar:
             try:
                 # The old index answers searches until the rebuild commits, all at once.
-                count = get_backend().rebuild(
-                    documents.iter_all(batch), jobs=jobs, progress=bar.update
-                )
+                count, _ = follow.snapshot(batch=batch, jobs=jobs, progress=bar.update)
+                # What was written during the rebuild.
+                while follow.sync(500, snapshot="never") >= 500:
+                    pass
             except SearchBusy as exc:
                 raise CommandError(f"the index is being written by another process: {exc}") from exc
         elapsed = time.perf_counter() - started
