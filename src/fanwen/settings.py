@@ -191,14 +191,68 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 # WhiteNoise also serves collected files from here; an empty folder keeps it from warning.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 # Tests and `fanwen demo` serve static files straight from the app folders, no collectstatic step.
 WHITENOISE_USE_FINDERS = env_bool("FANWEN_STATIC_FINDERS", True)
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Files every node must see (fanwen.lib.storage): "default" holds uploads waiting for an import
+# batch, "fonts" the protection fonts and their maps. local: VAR_DIR/media and FANWEN_FONT_DIR
+# (else VAR_DIR/fonts); s3: the prefixes media/ and fonts/ of one bucket shared by all nodes.
+FANWEN_STORAGE = env("FANWEN_STORAGE", "local").strip().lower()
+FANWEN_S3_BUCKET = env("FANWEN_S3_BUCKET")
+FANWEN_S3_ENDPOINT_URL = env("FANWEN_S3_ENDPOINT_URL")  # empty: AWS itself
+FANWEN_S3_REGION = env("FANWEN_S3_REGION")
+FANWEN_S3_PREFIX = env("FANWEN_S3_PREFIX").strip("/")
+# path or virtual; empty lets boto3 choose (some S3-compatible servers want path).
+FANWEN_S3_ADDRESSING_STYLE = env("FANWEN_S3_ADDRESSING_STYLE")
+
+
+def _s3_storage(folder: str, *, overwrite: bool) -> dict:
+    options = {
+        "bucket_name": FANWEN_S3_BUCKET,
+        "endpoint_url": FANWEN_S3_ENDPOINT_URL or None,
+        "region_name": FANWEN_S3_REGION or None,
+        "addressing_style": FANWEN_S3_ADDRESSING_STYLE or None,
+        "location": "/".join(part for part in (FANWEN_S3_PREFIX, folder) if part),
+        # Private objects: fonts and uploads reach readers only through the app's views.
+        "default_acl": None,
+        "querystring_auth": True,
+        # Fonts replace their object whole; an upload of the same name gets a new name.
+        "file_overwrite": overwrite,
+    }
+    # Else boto3's own chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, an instance role.
+    if env("FANWEN_S3_ACCESS_KEY"):
+        options["access_key"] = env("FANWEN_S3_ACCESS_KEY")
+        options["secret_key"] = env("FANWEN_S3_SECRET_KEY")
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+if FANWEN_STORAGE == "s3":
+    if not FANWEN_S3_BUCKET:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("FANWEN_STORAGE=s3 needs FANWEN_S3_BUCKET")
+    _FILE_STORAGES = {
+        "default": _s3_storage("media", overwrite=False),
+        "fonts": _s3_storage("fonts", overwrite=True),
+    }
+elif FANWEN_STORAGE == "local":
+    _FILE_STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "fonts": {
+            "BACKEND": "fanwen.lib.storage.VarDirStorage",
+            "OPTIONS": {"folder": "fonts", "setting": "FANWEN_FONT_DIR"},
+        },
+    }
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"FANWEN_STORAGE={FANWEN_STORAGE!r}: use local or s3")
+STORAGES = {
+    **_FILE_STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("FANWEN_SECURE_COOKIES", PRODUCTION)
@@ -412,7 +466,8 @@ FANWEN_BILL_CATCH_UP_DAYS = env_int("FANWEN_BILL_CATCH_UP_DAYS", 7)
 # js: copy is intercepted, the HTML carries clean text; font: body paragraphs of readers
 # without the right are sent remapped into the Private Use Area with a font that draws them.
 FANWEN_PROTECTION = env("FANWEN_PROTECTION", "font")
-# Built fonts and their maps; empty means VAR_DIR / "fonts" (read at use, so tests can move it).
+# Built fonts and their maps with FANWEN_STORAGE=local; empty means VAR_DIR / "fonts" (read at
+# use, so tests can move it).
 FANWEN_FONT_DIR = env("FANWEN_FONT_DIR")
 # A new remapping (and font) per article every this many hours, so a decoded map goes stale.
 FANWEN_FONT_ROTATION_HOURS = env_int("FANWEN_FONT_ROTATION_HOURS", 24 * 7)

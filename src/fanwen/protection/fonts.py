@@ -21,10 +21,19 @@ Line breaking: PUA characters have no break opportunities between them, so both 
 must use PARAGRAPH_STYLE (`line-break: anywhere`) for their lines to break at the same places
 (a break never falls before a zero-width mark: it would leave the line no shorter).
 
-Layout of FANWEN_FONT_DIR (default VAR_DIR/fonts):
+Files live in the "fonts" storage (STORAGES; FANWEN_FONT_DIR or VAR_DIR/fonts by default, a
+bucket shared by every node with FANWEN_STORAGE=s3):
     obf/<epoch>/<token>.woff2     served as /f/<epoch>-<token>.woff2
     clean/<epoch>/<token>.woff2   served as /f/c<epoch>-<token>.woff2 (its own secret token)
     maps/<epoch>/<token>.json     the map and names; never served
+
+Nodes build apart from each other (a build is ~1 s; locks are per process), so the map is the
+pointer: the protected font's token is derived from its bytes and the map, written after the
+font, names it. Two builds of one key that differ (two code versions during a deploy) write two
+fonts and a map for each; whichever map stays, it names its own font, and so does every page
+rendered from either. A served name always stands for the same bytes, as `immutable` promises.
+With a bucket, each node keeps read-through copies under VAR_DIR/font-copies: fonts and maps
+never change under their names, and a page view then costs no request to the bucket.
 """
 
 from __future__ import annotations
@@ -33,11 +42,9 @@ import hashlib
 import io
 import itertools
 import json
-import os
 import random
 import shutil
 import string
-import tempfile
 import threading
 import time
 import unicodedata
@@ -49,6 +56,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -61,6 +69,7 @@ from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables import otTables
 from pylopdf_fonts_zh_cn import sans_path
 
+from fanwen.lib import storage as files
 from fanwen.protection import glyphs
 
 PUA_FIRST, PUA_LAST = 0xE000, 0xF8FF
@@ -131,9 +140,20 @@ def epoch_progress(now: datetime | None = None) -> float:
     return (int((now or timezone.now()).timestamp()) % seconds) / seconds
 
 
+def font_storage() -> Storage:
+    return storages["fonts"]
+
+
+def _copies_dir() -> Path | None:
+    """This node's read-through copies, or None when the fonts are in a local folder anyway."""
+    if files.local_path(font_storage(), "") is not None:
+        return None
+    return Path(settings.VAR_DIR) / "font-copies"
+
+
 def font_dir() -> Path:
-    configured = settings.FANWEN_FONT_DIR
-    return Path(configured) if configured else Path(settings.VAR_DIR) / "fonts"
+    """A local folder in the storage's layout: the storage's own, or this node's copies."""
+    return _copies_dir() or files.local_path(font_storage(), "")
 
 
 def _hmac(value: str) -> bytes:
@@ -177,12 +197,25 @@ class _Key:
     def clean_name(self) -> str:
         return f"c{self.epoch}-{self.clean_token}"
 
-    def map_path(self, root: Path) -> Path:
-        return root / "maps" / str(self.epoch) / f"{self.token}.json"
+    @property
+    def map_name(self) -> str:
+        return f"maps/{self.epoch}/{self.token}.json"
+
+    @property
+    def clean_file(self) -> str:
+        return f"clean/{self.epoch}/{self.clean_token}.woff2"
+
+    def obf_name(self, data: bytes) -> str:
+        """The protected font's served name: other bytes, another name (see the module doc)."""
+        content = hashlib.sha256(data).hexdigest()
+        token = _hmac(
+            f"obf:{self.article_id}:{self.version}:{self.epoch}:{self.digest}:{content}"
+        ).hex()[:TOKEN_CHARS]
+        return f"{self.epoch}-{token}"
 
 
-def font_path(name: str) -> Path | None:
-    """The file behind a served font name, or None when the name is not one of ours."""
+def font_file(name: str) -> str | None:
+    """The storage name behind a served font name, or None when the name is not one of ours."""
     prefix, _, token = name.partition("-")
     if len(token) != TOKEN_CHARS or any(c not in string.hexdigits.lower() for c in token):
         return None
@@ -190,7 +223,62 @@ def font_path(name: str) -> Path | None:
     epoch = prefix.removeprefix("c")
     if not epoch.isdigit() or len(epoch) > 9:
         return None
-    return font_dir() / kind / epoch / f"{token}.woff2"
+    return f"{kind}/{epoch}/{token}.woff2"
+
+
+def font_path(name: str) -> Path | None:
+    """The local file of a served font name, or None when the name is not one of ours.
+
+    With a bucket it is this node's copy, fetched first if the bucket has the font; the file
+    is missing when no such font was built.
+    """
+    stored = font_file(name)
+    if stored is None:
+        return None
+    local = files.local_path(font_storage(), stored)
+    return local if local is not None else _copy_of(stored)
+
+
+def _copy_of(stored: str) -> Path:
+    """This node's copy of a stored file, fetched once (missing when the bucket has none)."""
+    copy = _copies_dir() / stored
+    if not copy.is_file():
+        data = files.read_bytes(font_storage(), stored)
+        if data is not None:
+            _keep_copy(stored, data)
+    return copy
+
+
+def _keep_copy(stored: str, data: bytes) -> None:
+    copies = _copies_dir()
+    if copies is None:
+        return
+    copy = copies / stored
+    new_epoch = not copy.parent.is_dir()
+    files.replace_file(copy, data)
+    if new_epoch and copy.parent.name.isdigit():
+        # Nodes without the worker prune their own copies, as each new epoch starts.
+        _prune_folders(copies, int(copy.parent.name))
+
+
+def _read(stored: str) -> bytes | None:
+    """A stored file's bytes: from this node's copy when there is one."""
+    if _copies_dir() is None:
+        return files.read_bytes(font_storage(), stored)
+    try:
+        return _copy_of(stored).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _write(stored: str, data: bytes) -> None:
+    files.write_whole(font_storage(), stored, data)
+    _keep_copy(stored, data)
+
+
+def _exists(stored: str) -> bool:
+    copies = _copies_dir()
+    return bool(copies and (copies / stored).is_file()) or font_storage().exists(stored)
 
 
 def _url(name: str) -> str:
@@ -481,19 +569,6 @@ def _set_bounds(font: TTFont, boxes: list[tuple[tuple[int, int, int, int], int]]
     font.recalcBBoxes = False
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # Empty zero-width code points sprinkled through the protected text: about one per this
 # many characters, from a pool this share of the mapped characters.
 DECOY_EVERY = 8
@@ -510,7 +585,6 @@ def _build(
     The drawing is the same whichever is written (the same key, the same random draws), so a
     clean font written later matches the protected one written first.
     """
-    root = font_dir()
     base = base_font()
     rng = random.Random(int.from_bytes(key.seed, "big"))
     drawable = sorted(c for c in chars if ord(c) in base.cmap)
@@ -562,16 +636,17 @@ def _build(
 
     family = _family(rng)
     clean_family = _family(rng, prefix="fw")
+    # A clean-only build leaves the protected font's name to the map written earlier.
+    obf_name = key.name
     if protected:
-        _write_atomic(
-            root / "obf" / str(key.epoch) / f"{key.token}.woff2",
-            _font_bytes(
-                drawing, obf_extra, obf_cmap, list(base_of_width.values()), {}, order, family
-            ),
+        data = _font_bytes(
+            drawing, obf_extra, obf_cmap, list(base_of_width.values()), {}, order, family
         )
+        obf_name = key.obf_name(data)
+        _write(font_file(obf_name), data)
     if clean:
-        _write_atomic(
-            _clean_path(key),
+        _write(
+            key.clean_file,
             _font_bytes(
                 drawing,
                 clean_extra,
@@ -587,7 +662,7 @@ def _build(
         version=key.version,
         epoch=key.epoch,
         family=family,
-        url=_url(key.name),
+        url=_url(obf_name),
         clean_family=clean_family,
         clean_url=_url(key.clean_name),
         mapping=mapping,
@@ -598,20 +673,17 @@ def _build(
         "version": key.version,
         "epoch": key.epoch,
         "digest": key.digest,
+        "font": obf_name,
         "family": family,
         "clean_family": clean_family,
         "mapping": mapping,
         "decoys": decoys,
     }
     if protected:
-        # Written after it: a map on disk means the protected font is there.
-        _write_atomic(key.map_path(root), json.dumps(sidecar, ensure_ascii=False).encode("utf-8"))
+        # Written after it: a stored map means the font it names is there, on every node.
+        _write(key.map_name, json.dumps(sidecar, ensure_ascii=False).encode("utf-8"))
         _remember(key, font)
     return font
-
-
-def _clean_path(key: _Key) -> Path:
-    return font_dir() / "clean" / str(key.epoch) / f"{key.clean_token}.woff2"
 
 
 # --- the in-process cache and the background builds ------------------------------------------
@@ -643,16 +715,20 @@ def _cached(key: _Key) -> ArticleFont | None:
 
 
 def _load(key: _Key) -> ArticleFont | None:
+    raw = _read(key.map_name)
     try:
-        data = json.loads(key.map_path(font_dir()).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+        data = json.loads(raw) if raw is not None else None
+    except ValueError:
+        data = None
+    if not data:
         return None
     font = ArticleFont(
         article_id=key.article_id,
         version=key.version,
         epoch=key.epoch,
         family=data["family"],
-        url=_url(key.name),
+        # Maps written before fonts were named by their bytes name none: the key's name.
+        url=_url(data.get("font") or key.name),
         clean_family=data["clean_family"],
         clean_url=_url(key.clean_name),
         mapping=data["mapping"],
@@ -777,7 +853,7 @@ def _schedule_clean(key: _Key, chars: set[str]) -> None:
 
 
 def _build_clean_if_missing(key: _Key, chars: set[str]) -> None:
-    if not _clean_path(key).exists():
+    if not _exists(key.clean_file):
         _build(key, chars, protected=False)
 
 
@@ -826,6 +902,8 @@ def build_missing_fonts(
     epoch = current_epoch() if epoch is None else epoch
     articles = Article.objects.published().prefetch_related("pieces").order_by("-view_count", "-pk")
     total = articles.count()
+    # One listing, not a read per article: with a bucket that is a request per 1,000 maps.
+    present = set(files.files_in(font_storage(), f"maps/{epoch}"))
     built = 0
     for index, article in enumerate(articles.iterator(chunk_size=200), 1):
         if deadline is not None and time.monotonic() >= deadline:
@@ -833,7 +911,7 @@ def build_missing_fonts(
         chars = protected_chars(article)
         if chars:
             key = _key(article, chars, epoch)
-            if _ready(key) is None:
+            if key.map_name.rsplit("/", 1)[1] not in present and _ready(key) is None:
                 _build(key, chars)
                 built += 1
         if progress and (index % 100 == 0 or index == total):
@@ -845,17 +923,27 @@ def build_missing_fonts(
 def prune_fonts(epoch: int) -> int:
     """Delete obfuscated fonts and maps older than KEEP_EPOCHS before `epoch`, and clean
     fonts no build has used for as long. Returns how many epoch folders went."""
-    root = font_dir()
+    storage = font_storage()
     removed = 0
     for kind in ("obf", "clean", "maps"):
-        folder = root / kind
-        if not folder.is_dir():
-            continue
-        for child in folder.iterdir():
-            if child.is_dir() and child.name.isdigit() and int(child.name) < epoch - KEEP_EPOCHS:
-                shutil.rmtree(child, ignore_errors=True)
+        for child in files.subfolders(storage, kind):
+            if child.isdigit() and int(child) < epoch - KEEP_EPOCHS:
+                files.delete_folder(storage, f"{kind}/{child}")
                 removed += kind == "obf"
+    copies = _copies_dir()
+    if copies is not None:
+        _prune_folders(copies, epoch)
     return removed
+
+
+def _prune_folders(root: Path, epoch: int) -> None:
+    """This node's copies of epochs older than KEEP_EPOCHS before `epoch`."""
+    for kind in ("obf", "clean", "maps"):
+        folder = root / kind
+        if folder.is_dir():
+            for child in folder.iterdir():
+                if child.name.isdigit() and int(child.name) < epoch - KEEP_EPOCHS:
+                    shutil.rmtree(child, ignore_errors=True)
 
 
 def font_face_css(font: ArticleFont, *, clean: bool) -> str:
@@ -877,15 +965,13 @@ def bench_build(article) -> dict:
     font = _build(_key(article, chars, None), chars)
     done = time.perf_counter()
     key = _key(article, chars, font.epoch)
-    root = font_dir()
+    storage = font_storage()
     return {
         "article_id": article.pk,
         "distinct_chars": len(chars),
         "mapped_chars": len(font.mapping),
         "base_load_s": round(loaded - started, 3) if cold else 0.0,
         "build_s": round(done - loaded, 3),
-        "obfuscated_bytes": (root / "obf" / str(key.epoch) / f"{key.token}.woff2").stat().st_size,
-        "clean_bytes": (root / "clean" / str(key.epoch) / f"{key.clean_token}.woff2")
-        .stat()
-        .st_size,
+        "obfuscated_bytes": storage.size(font_file(font.url.rsplit("/", 1)[1][: -len(".woff2")])),
+        "clean_bytes": storage.size(key.clean_file),
     }

@@ -38,8 +38,9 @@ def schedule_font_build(sender, instance: Article, **kwargs) -> None:
 
 @receiver(setting_changed, dispatch_uid="fanwen_protection_font_settings")
 def forget_fonts(*, setting: str, **kwargs) -> None:
-    # Remembered fonts point at files of the old directory or key.
-    if setting in {"FANWEN_FONT_DIR", "VAR_DIR", "SECRET_KEY", "FANWEN_FONT_ROTATION_HOURS"}:
+    # Remembered fonts point at files of the old directory, storage or key.
+    watched = {"FANWEN_FONT_DIR", "VAR_DIR", "STORAGES", "SECRET_KEY", "FANWEN_FONT_ROTATION_HOURS"}
+    if setting in watched:
         from fanwen.protection.fonts import forget_cache
 
         forget_cache()

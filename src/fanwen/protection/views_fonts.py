@@ -1,4 +1,7 @@
-"""Serves the built article fonts: immutable files, since a new version or epoch is a new name."""
+"""Serves the built article fonts: immutable files, since a new version or epoch is a new name.
+
+From the "fonts" storage's folder, or with a bucket from this node's copy (fetched on first use).
+"""
 
 from __future__ import annotations
 

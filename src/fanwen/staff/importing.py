@@ -15,6 +15,7 @@ second rather than once a file. A crash undoes at most that last second, which i
 
 Stored files: each accepted file is kept in default_storage under imports/<batch>/ until its
 item is processed, then removed (the article holds the content; a refusal keeps its reason).
+With FANWEN_STORAGE=s3 that is a bucket every node shares: a runner on any node takes a batch.
 """
 
 from __future__ import annotations
