@@ -3,7 +3,8 @@
 Each check is timed and reports its error. The database failing is "down" (503: take the
 node out of the balancer); anything else failing is "degraded" (200: pages are still served,
 someone should look). Cheap enough for a probe every few seconds: one SELECT 1, one cache
-round trip, a Redis PING, a search for a word, the newest heartbeat row.
+round trip, a Redis PING, a search for a word and the index's lag behind the search log, the
+newest heartbeat row.
 """
 
 from __future__ import annotations
@@ -65,10 +66,17 @@ def check_redis() -> dict[str, Any] | None:
 
 def check_search() -> dict[str, Any]:
     from fanwen import search
+    from fanwen.ops.models import stale_seconds
+    from fanwen.search import follow
 
     # Opens the index (once per process) and runs a real query through the facade.
     results = search.search("范文", per_page=1)
-    return {"documents_matched": results.total}
+    # The oldest change on the search log this node's index has not applied yet.
+    oldest = follow.pending().values_list("created_at", flat=True).first()
+    behind = 0.0 if oldest is None else (timezone.now() - oldest) / timedelta(seconds=1)
+    if behind > stale_seconds():
+        raise Late(f"the index is {behind:.0f}s behind the search log")
+    return {"documents_matched": results.total, "behind_seconds": round(behind, 1)}
 
 
 def check_worker() -> dict[str, Any]:

@@ -65,6 +65,24 @@ def test_a_stale_worker_degrades_but_keeps_the_node_in(client, settings):
     assert body["checks"]["database"]["ok"] is True
 
 
+def test_an_index_far_behind_the_search_log_degrades(client, settings, monkeypatch):
+    from fanwen.search import follow
+    from fanwen.search.models import SearchOutbox
+
+    settings.FANWEN_WORKER_STALE_SECONDS = 120
+    beat(timedelta(seconds=5))
+    SearchOutbox.objects.create(
+        article_id=1, op="index", created_at=timezone.now() - timedelta(minutes=10)
+    )
+    # This node applies nothing (as when its index cannot be written).
+    monkeypatch.setattr(follow, "pending", lambda backend=None: SearchOutbox.objects.order_by("pk"))
+
+    body = client.get("/healthz").json()
+
+    assert body["status"] == "degraded"
+    assert "behind the search log" in body["checks"]["search"]["error"]
+
+
 def test_no_worker_at_all_is_degraded(client):
     body = client.get("/healthz").json()
     assert body["status"] == "degraded"
