@@ -136,20 +136,14 @@ def start_app_node(base: dict[str, str], name: str, workers: int) -> tuple[int, 
     pid = spawn(
         env,
         name,
-        str(BIN / "gunicorn"),
-        "fanwen.wsgi:application",
+        str(BIN / "fanwen"),
+        "serve",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
-        "--worker-class",
-        "gthread",
         "--threads",
         "8",
-        "--graceful-timeout",
-        "10",
-        "--access-logfile",
-        "-",
     )
     return pid, port
 

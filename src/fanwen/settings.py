@@ -677,6 +677,8 @@ else:
 FANWEN_WEB_WORKERS = env_int("FANWEN_WEB_WORKERS", 0)
 FANWEN_WEB_MAX_WORKERS = env_int("FANWEN_WEB_MAX_WORKERS", 12)
 FANWEN_WEB_BIND = env("FANWEN_WEB_BIND", "127.0.0.1:8000")
+# Threads per gunicorn worker (gthread); 1: sync workers.
+FANWEN_WEB_THREADS = env_int("FANWEN_WEB_THREADS", 4)
 # Seconds a request may take, and a stopping worker is given to finish its requests.
 FANWEN_WEB_TIMEOUT = env_int("FANWEN_WEB_TIMEOUT", 60)
 FANWEN_WEB_GRACEFUL_TIMEOUT = env_int("FANWEN_WEB_GRACEFUL_TIMEOUT", 30)

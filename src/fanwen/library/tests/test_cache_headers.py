@@ -101,9 +101,11 @@ def test_home_and_category_pages_may_be_kept_briefly_by_shared_caches(client, ar
 
 def test_the_fast_paths_anonymous_page_says_what_the_django_path_says(client, article):
     client.get(article.get_absolute_url())
-    django = client.get(article.get_absolute_url())
+    # The same request id on both paths: it is echoed back, so the headers can be compared whole.
+    django = client.get(article.get_absolute_url(), HTTP_X_REQUEST_ID="rid-anonymous")
     inner = Inner()
-    status, headers, body = call(fastpath.wrap(inner), environ_for(article.get_absolute_url()))
+    environ = environ_for(article.get_absolute_url(), HTTP_X_REQUEST_ID="rid-anonymous")
+    status, headers, body = call(fastpath.wrap(inner), environ)
     assert (status, inner.calls, body) == ("200 OK", 0, django.content)
     assert_shared_briefly(headers)
     assert headers == dict(django.headers)
@@ -140,10 +142,12 @@ def test_a_buyers_clean_page_from_the_fast_path_is_private_like_the_django_path(
     browser, visitor = reader()
     buy(visitor, protected)
     browser.get(protected.get_absolute_url())
-    django = browser.get(protected.get_absolute_url())
+    django = browser.get(protected.get_absolute_url(), HTTP_X_REQUEST_ID="rid-buyer")
     cookie = "; ".join(f"{m.key}={m.coded_value}" for m in browser.cookies.values())
     inner = Inner()
-    environ = environ_for(protected.get_absolute_url(), HTTP_COOKIE=cookie)
+    environ = environ_for(
+        protected.get_absolute_url(), HTTP_COOKIE=cookie, HTTP_X_REQUEST_ID="rid-buyer"
+    )
     status, headers, body = call(fastpath.wrap(inner), environ)
     assert (status, inner.calls, body) == ("200 OK", 0, django.content)
     assert body_texts(protected)[0] in body.decode()

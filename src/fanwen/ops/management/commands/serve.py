@@ -120,6 +120,12 @@ class Command(BaseCommand):
             default=None,
             help="worker processes (default FANWEN_WEB_WORKERS, else 2 × CPUs + 1, capped)",
         )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="threads per worker (default FANWEN_WEB_THREADS, 4); 1 runs sync workers",
+        )
         parser.add_argument("--timeout", type=int, default=None, help="seconds per request")
         parser.add_argument(
             "--graceful-timeout",
@@ -155,6 +161,7 @@ class Command(BaseCommand):
         config = self.gunicorn_options(options)
         self.stdout.write(
             f"serve: gunicorn on {', '.join(config['bind'])} with {config['workers']} workers"
+            f" × {config['threads']} threads"
         )
         connections.close_all()
         FanwenApplication(config).run()
@@ -198,9 +205,15 @@ class Command(BaseCommand):
         workers = options["workers"] if options["workers"] is not None else default_workers()
         if workers < 1:
             raise CommandError("--workers must be at least 1")
+        threads = options.get("threads") or settings.FANWEN_WEB_THREADS
+        if threads < 1:
+            raise CommandError("--threads must be at least 1")
         return {
             "bind": options["bind"] or [settings.FANWEN_WEB_BIND],
             "workers": workers,
+            # Threads let a worker wait on the database or a provider without holding the rest.
+            "worker_class": "gthread" if threads > 1 else "sync",
+            "threads": threads,
             "timeout": options["timeout"] or settings.FANWEN_WEB_TIMEOUT,
             "graceful_timeout": options["graceful_timeout"] or settings.FANWEN_WEB_GRACEFUL_TIMEOUT,
             "accesslog": "-" if access == "on" else None,
