@@ -1,9 +1,11 @@
 """A production-shaped fanwen on one machine, as if on several: `make stack` / `make stack-stop`.
 
     nginx 127.0.0.1:8080 (deploy/nginx.conf: micro-cache, static files, real client IP)
-      -> app node 1 and app node 2 (gunicorn; each its own var dir, as if on two machines)
+      -> app node 1 and app node 2 (`fanwen serve`; each its own var dir, as if on two machines)
       -> PostgreSQL (database fanwen_stack) + Redis (db 3: cache, sessions, counters)
+         + S3 (moto's server standing in for the bucket: fonts, maps, uploads)
     + one worker (its own var dir), all with the demo content and sandbox payments.
+moto keeps the bucket in memory: a restarted stack rebuilds its fonts and loses uploads.
 
 State lives in var/stack/ (pids in var/stack/stack.json, logs in var/stack/log/). The nodes
 and the worker listen on free ports of 127.0.0.1; only nginx has the fixed :8080 (--port).
@@ -38,6 +40,7 @@ STATE = STACK / "stack.json"
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE = "fanwen_stack"
 REDIS_URL = "redis://127.0.0.1:6379/3"
+BUCKET = "fanwen-stack"
 
 
 def free_port() -> int:
@@ -93,6 +96,20 @@ def base_env(port: int) -> dict[str, str]:
             "FANWEN_LOG_FORMAT": "json",
         }
     )
+    s3_port = (json.loads(STATE.read_text()) if STATE.exists() else {}).get("s3_port")
+    if s3_port:
+        # Every node and the worker share one bucket: what one builds, the others serve.
+        env.update(
+            {
+                "FANWEN_STORAGE": "s3",
+                "FANWEN_S3_BUCKET": BUCKET,
+                "FANWEN_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}",
+                "FANWEN_S3_REGION": "us-east-1",
+                "FANWEN_S3_ACCESS_KEY": "stack",
+                "FANWEN_S3_SECRET_KEY": "stack-secret",
+                "FANWEN_S3_ADDRESSING_STYLE": "path",
+            }
+        )
     return env
 
 
@@ -130,6 +147,25 @@ def ensure_database(fresh: bool) -> None:
         redis.Redis.from_url(REDIS_URL).flushdb()
 
 
+def start_s3(state: dict) -> int:
+    """moto's S3 server on a free port, with the stack's bucket."""
+    import boto3
+
+    port = free_port()
+    state["pids"]["s3"] = spawn(
+        dict(os.environ), "s3", str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)
+    )
+    wait_http(f"http://127.0.0.1:{port}/")
+    boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="stack",
+        aws_secret_access_key="stack-secret",
+    ).create_bucket(Bucket=BUCKET)
+    return port
+
+
 def start_app_node(base: dict[str, str], name: str, workers: int) -> tuple[int, int]:
     port = free_port()
     env = node_env(base, name)
@@ -155,6 +191,9 @@ def start(args: argparse.Namespace) -> None:
         shutil.rmtree(STACK)
     for sub in ("log", "shared", "nginx/run", "nginx/cache", "nginx/conf"):
         (STACK / sub).mkdir(parents=True, exist_ok=True)
+    state: dict = {"port": args.port, "nodes": {}, "pids": {}}
+    state["s3_port"] = start_s3(state)
+    STATE.write_text(json.dumps(state, indent=2))
     base = base_env(args.port)
     ensure_database(args.fresh)
     first = node_env(base, "node1")
@@ -162,7 +201,6 @@ def start(args: argparse.Namespace) -> None:
     run(first, "migrate", "--noinput", "-v", "0")
     run(first, "demo", "--no-serve")
     run(first, "collectstatic", "--noinput", "-v", "0")
-    state: dict = {"port": args.port, "nodes": {}, "pids": {}}
     for n in range(1, args.nodes + 1):
         name = f"node{n}"
         pid, port = start_app_node(base, name, args.workers_per_node)
@@ -215,7 +253,7 @@ def stop(_: argparse.Namespace) -> None:
     state = json.loads(STATE.read_text())
     pids = state.get("pids", {})
     # nginx first (no new requests), then the worker and the nodes, each by its group.
-    for name in ["nginx", "worker", *[n for n in pids if n.startswith("node")]]:
+    for name in ["nginx", "worker", *[n for n in pids if n.startswith("node")], "s3"]:
         pid = pids.get(name)
         if pid and alive(pid):
             try:
