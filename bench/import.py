@@ -548,7 +548,7 @@ def step_import(args: argparse.Namespace) -> dict:
     from django.db import connection
 
     from fanwen.library.models import Article, Piece
-    from fanwen.search.models import SearchOutbox
+    from fanwen.search.follow import pending
 
     if args.tracemalloc:
         import tracemalloc
@@ -607,7 +607,7 @@ def step_import(args: argparse.Namespace) -> dict:
         p95_ms=percentile(times, 95) * 1000,
         queries=queries,
         queries_per_article=queries / made if made else 0.0,
-        outbox_rows=SearchOutbox.objects.count(),
+        outbox_rows=pending().count(),
         index_seconds=indexing.get("apply", 0.0),
         breakdown={**BREAKDOWN, "outbox.apply": indexing.get("apply", 0.0)},
         peak_mb=max([_peak_mb(), *(h["peak_mb"] for h in helpers)]),
@@ -625,13 +625,14 @@ def step_apply(args: argparse.Namespace) -> dict:
     _django()
     from fanwen import search
     from fanwen.library.models import Article, Piece
+    from fanwen.search.follow import pending
     from fanwen.search.jobs import apply_outbox_job
-    from fanwen.search.models import SearchOutbox
 
-    rows = SearchOutbox.objects.count()
+    # The outbox is a log every node reads: what counts is what this index has not applied.
+    rows = pending().count()
     started = time.perf_counter()
     applied = 0
-    while SearchOutbox.objects.exists():
+    while pending().exists():
         done = apply_outbox_job().get("applied", 0)
         applied += done
         if not done:
@@ -672,7 +673,7 @@ def step_apply(args: argparse.Namespace) -> dict:
         "applied": applied,
         "apply_seconds": elapsed,
         "apply_rate": applied / elapsed if elapsed else 0.0,
-        "left": SearchOutbox.objects.count(),
+        "left": pending().count(),
         "near_batch": [found_batch, len(planted["near_batch"])],
         "near_library": [found_library, len(planted["near_library"])],
         "flagged_unplanted": unplanted,
