@@ -5,9 +5,9 @@ Production (TLS):
         --cert /etc/letsencrypt/live/www.example.cn/fullchain.pem \
         --key /etc/letsencrypt/live/www.example.cn/privkey.pem \
         --upstream 127.0.0.1:8000 --static-root /srv/fanwen/var/static \
-        --run-dir /run/fanwen-nginx --log-dir /var/log/nginx --cache-dir /var/cache/nginx/fanwen \
-        --out /etc/nginx/nginx.conf
-Loopback without TLS (what `make stack` does): --listen 127.0.0.1:8080 --no-tls.
+        --run-dir /run --log-dir /var/log/nginx --cache-dir /var/cache/nginx/fanwen \
+        --user www-data --conf-dir /etc/nginx --out /etc/nginx/nginx.conf
+Loopback without TLS: --no-tls --listen 127.0.0.1:80 (`make stack` uses 127.0.0.1:8080).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def render(
     cache_dir: str,
     conf_dir: str,
     tls: bool,
+    user: str = "",
     cert: str = "",
     key: str = "",
     visitor_cookie: str = "fw_visitor",
@@ -48,6 +49,7 @@ def render(
     modules = "\n".join(f"load_module {m};" for m in BROTLI_MODULES if m.exists()) if brotli else ""
     values = {
         "__LOAD_MODULES__": modules,
+        "__USER__": user,
         "__LISTEN__": listen,
         "__SERVER_NAME__": server_name,
         "__UPSTREAMS__": "\n        ".join(
@@ -68,6 +70,8 @@ def render(
         if line.rstrip().endswith("# tls") and not tls:
             continue
         if line.rstrip().endswith("# brotli") and not brotli:
+            continue
+        if line.rstrip().endswith("# user") and not user:
             continue
         for name, value in values.items():
             line = line.replace(name, value)
@@ -90,6 +94,9 @@ def main() -> None:
     parser.add_argument("--log-dir", default="/var/log/nginx")
     parser.add_argument("--cache-dir", default="/var/cache/nginx/fanwen")
     parser.add_argument("--conf-dir", default="/etc/nginx", help="where fanwen-proxy.conf goes")
+    parser.add_argument(
+        "--user", default="", help="the workers' account (www-data on Debian); owns --cache-dir"
+    )
     parser.add_argument("--no-tls", action="store_true")
     parser.add_argument("--cert", default="")
     parser.add_argument("--key", default="")
@@ -109,6 +116,7 @@ def main() -> None:
         cache_dir=args.cache_dir,
         conf_dir=args.conf_dir,
         tls=not args.no_tls,
+        user=args.user,
         cert=args.cert,
         key=args.key,
         visitor_cookie=args.visitor_cookie,

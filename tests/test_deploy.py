@@ -129,3 +129,34 @@ def test_the_policy_comes_from_the_env(tmp_path, extra, header, expected):
     assert result.returncode == 0, result.stderr
     value = result.stdout.strip()
     assert expected in value if expected else value == ""
+
+
+def render_nginx(**extra):
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        from render_nginx import render
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    options = dict(
+        listen="127.0.0.1:80",
+        server_name="127.0.0.1 localhost",
+        upstreams=["127.0.0.1:8000"],
+        static_root="/srv/fanwen/var/static/",
+        run_dir="/run",
+        log_dir="/var/log/nginx",
+        cache_dir="/var/cache/nginx/fanwen",
+        conf_dir="/etc/nginx",
+        tls=False,
+    )
+    options.update(extra)
+    return render(**options)
+
+
+def test_the_nginx_workers_run_as_the_account_that_owns_the_cache_when_one_is_named():
+    with_user = render_nginx(user="www-data")
+    without = render_nginx()
+
+    assert "\nuser www-data;" in with_user
+    assert "\nuser " not in without and "__USER__" not in without
+    assert "listen 127.0.0.1:80;" in without and "ssl_certificate" not in without
+    assert "alias /srv/fanwen/var/static/;" in without
