@@ -1,4 +1,4 @@
-"""A production start: `check --deploy` is clean with a configured env, and HTTPS is enforced."""
+"""A production start (`check --deploy` clean, HTTPS enforced) and the deploy/ tools of deploy/README.md."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from fanwen.library.tests.factories import make_article, make_category
+from fanwen.orders.models import Entitlement, Order
+from fanwen.orders.tests.fixtures import plans  # noqa: F401  (fixture)
+from fanwen.payments.tests.fixtures import live_backend, sandbox_keys  # noqa: F401  (fixtures)
+from fanwen.protection import fonts
+from fanwen.sandbox.notify import wait_for_deliveries
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,3 +167,95 @@ def test_the_nginx_workers_run_as_the_account_that_owns_the_cache_when_one_is_na
     assert "\nuser " not in without and "__USER__" not in without
     assert "listen 127.0.0.1:80;" in without and "ssl_certificate" not in without
     assert "alias /srv/fanwen/var/static/;" in without
+
+
+# deploy/smoke.py against the live test server: the purchase a deployed site is checked with.
+
+
+def smoke_module():
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        import smoke
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    return smoke
+
+
+@pytest.fixture
+def smoke_article(settings, tmp_path, live_backend, plans):  # noqa: F811
+    settings.FANWEN_SANDBOX_AUTO_NOTIFY = True
+    settings.FANWEN_SANDBOX_NOTIFY_DELAYS = [0, 0.5, 1]
+    # As deployed: the locked page draws its text with the protection font.
+    settings.FANWEN_PROTECTION = "font"
+    settings.FANWEN_FONT_DIR = str(tmp_path / "fonts")
+    article = make_article(make_category("工作总结", "smoke-zongjie"), title="社区服务工作总结")
+    fonts.build_font(article)
+    yield article
+    assert wait_for_deliveries(timeout=30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_smoke_purchase_unlocks_the_page_it_bought(live_server, smoke_article, capsys):
+    article = smoke_article
+
+    code = smoke_module().main([live_server.url, "--article", str(article.pk), "--wait", "30"])
+
+    out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    assert "the clean text is refused before paying" in out.out
+    assert "(protected before, clean now)" in out.out
+    assert "the locked page did not show it" in out.out
+    assert "the download link gives the Word document" in out.out
+    order = Order.objects.get(article=article)
+    assert order.status == Order.Status.PAID
+    assert Entitlement.objects.filter(order=order).count() == 1
+
+
+def test_the_smoke_check_fails_with_a_message_when_the_site_does_not_answer(capsys):
+    code = smoke_module().main(["http://127.0.0.1:9", "--article", "1"])
+
+    assert code == 1
+    assert "FAILED" in capsys.readouterr().err
+
+
+# deploy/services.sh: the units' commands where PID 1 is not systemd.
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="setpriv changes user only as root")
+def test_services_sh_runs_a_units_command_as_its_user_with_its_environment(tmp_path):
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (tmp_path / "env").write_text("FANWEN_UNIT_PROBE=from-the-env-file\n")
+    (tmp_path / "probe.service").write_text(
+        "[Service]\nUser=root\nGroup=root\n"
+        f"WorkingDirectory={workdir}\nEnvironmentFile=-{tmp_path / 'env'}\n"
+        "ExecStart=/bin/sleep 60\nKillSignal=SIGTERM\nTimeoutStopSec=5\n"
+    )
+    env = dict(
+        os.environ,
+        FANWEN_UNIT_DIR=str(tmp_path),
+        FANWEN_SERVICE_LOG_DIR=str(tmp_path / "log"),
+        FANWEN_SERVICE_RUN_DIR=str(tmp_path / "run"),
+    )
+
+    def services(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["sh", str(ROOT / "deploy" / "services.sh"), *args, "probe"],
+            env=env, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+
+    started = services("start")
+    try:
+        assert started.returncode == 0, started.stderr
+        pid = int((tmp_path / "run" / "probe.pid").read_text())
+        # The pid is the command itself, in its own session, in the unit's directory and env.
+        assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2] == [b"/bin/sleep", b"60"]
+        assert os.getsid(pid) == pid
+        assert Path(f"/proc/{pid}/cwd").resolve() == workdir
+        assert b"FANWEN_UNIT_PROBE=from-the-env-file" in Path(f"/proc/{pid}/environ").read_bytes()
+        assert services("status").returncode == 0
+    finally:
+        stopped = services("stop")
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert not Path(f"/proc/{pid}").exists()
+    assert services("status").returncode == 3
