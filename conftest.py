@@ -20,6 +20,8 @@ def reading_defaults(settings, tmp_path_factory):
     settings.SEO_PUSH_ENGINES = {}
     # No search-log check before a search: tests say when the index catches up (apply_outbox).
     settings.FANWEN_SEARCH_SYNC_SECONDS = 0
+    # Counter hits reach the cache at once: the tests of batchcount turn the buffer on.
+    settings.FANWEN_COUNT_BUFFER_SECONDS = 0
 
 
 def _serialized(item: pytest.Item) -> bool:

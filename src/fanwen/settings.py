@@ -43,6 +43,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = env(name, "")
+    return float(value) if value.strip() else default
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = env(name, "")
     return [item.strip() for item in value.split(",") if item.strip()] if value else default
@@ -161,10 +166,13 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, but a Redis outage is a cache miss, not an error page.
+            "BACKEND": "fanwen.lib.rediscache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
             # Several sites (or test runs) can share one Redis under different prefixes.
             "KEY_PREFIX": env("FANWEN_CACHE_PREFIX", "fanwen"),
+            # A Redis that hangs must not hang the page: give up and render without it.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -266,6 +274,10 @@ FANWEN_PAGE_CACHE_SECONDS = env_int("FANWEN_PAGE_CACHE_SECONDS", 600)
 FANWEN_VIEW_FLUSH_EVERY = env_int("FANWEN_VIEW_FLUSH_EVERY", 50)
 # The dashboard's per-day counters (views, paywall opened) are batched the same way.
 FANWEN_STATS_FLUSH_EVERY = env_int("FANWEN_STATS_FLUSH_EVERY", 50)
+# With Redis each process first adds its hits up in memory and sends them every this many
+# seconds (one round trip for all counters, not one per page view); 0 sends every hit. A
+# killed process loses at most this many seconds of counts.
+FANWEN_COUNT_BUFFER_SECONDS = env_float("FANWEN_COUNT_BUFFER_SECONDS", 1.0 if REDIS_URL else 0.0)
 # The paywall's "opened" beacon: posts per client IP per window (a reader opens it a few times).
 FANWEN_BEACON_LIMIT = env_int("FANWEN_BEACON_LIMIT", 30)
 FANWEN_BEACON_WINDOW = env_int("FANWEN_BEACON_WINDOW", 600)

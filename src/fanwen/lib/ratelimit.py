@@ -20,7 +20,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.http import HttpRequest
+from redis.exceptions import RedisError
 
+from fanwen.lib import rediscache
 from fanwen.lib.clientip import client_ip
 
 __all__ = [
@@ -73,8 +75,25 @@ def _key(scope: str, ident: str, bucket: int) -> str:
     return f"fanwen:rl:{scope}:{ident}:{bucket}"
 
 
+# INCR, and the expiry on the first hit: one atomic command, one reply, one round trip.
+INCR_SCRIPT = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return hits
+"""
+
+
 def _cache_incr(key: str, window: int) -> int:
-    # add() then incr(): atomic on Redis and locmem, so parallel requests cannot undercount.
+    redis = rediscache.raw(key)
+    if redis is not None:
+        client, full_key = redis
+        try:
+            # register_script sends EVALSHA and loads the script only when the server lacks it.
+            return int(client.register_script(INCR_SCRIPT)(keys=[full_key], args=[window + 1]))
+        except RedisError:
+            # Redis is down: the limit still holds, counted in the database until it is back.
+            return _db_incr(key, _window(window)[1])
+    # add() then incr(): atomic on locmem too, so parallel requests cannot undercount.
     cache.add(key, 0, timeout=window + 1)
     try:
         return cache.incr(key)
@@ -122,7 +141,7 @@ def decr(scope: str, ident: str, *, window: int) -> None:
         return
     try:
         cache.decr(key)
-    except ValueError:
+    except (ValueError, RedisError):
         pass
 
 

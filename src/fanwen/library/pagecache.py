@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from redis.exceptions import RedisError
 
 from fanwen.lib import gather
 
@@ -57,26 +58,40 @@ def _bump_stamp() -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
-def generation() -> int:
+# Set when this process saw Redis down: an edit made meanwhile (here or in another process)
+# could not bump the generation, so pages kept from before it are dropped once Redis is back.
+_bump_owed = False
+
+
+def generation() -> int | None:
+    """The current generation; None while the shared cache cannot be reached."""
+    global _bump_owed
     if _cache_is_per_process():
         return _stamp_generation()
+    if _bump_owed:
+        _bump()
     gen = cache.get(GEN_KEY)
     if gen is None:
         # A fresh, ever-larger start value: a lost key can never revive entries of an old one.
         cache.add(GEN_KEY, time.time_ns(), timeout=None)
         gen = cache.get(GEN_KEY)
+        if gen is None:
+            _bump_owed = True  # the cache is down
     return gen
 
 
 def _bump() -> None:
+    global _bump_owed
     if _cache_is_per_process():
         _bump_stamp()
         return
+    _bump_owed = False
     try:
         cache.incr(GEN_KEY)
     except ValueError:
         generation()
-
+    except RedisError:
+        _bump_owed = True
 
 def purge_all() -> None:
     """Make every cached page and fragment stale; call after writes that skip signals."""
@@ -104,6 +119,8 @@ def lookup(key: str) -> tuple[Any, int]:
         if entry is not None and entry[0] == gen:
             return entry[1], gen
         return None, gen
+    if _bump_owed:
+        _bump()
     got = cache.get_many([GEN_KEY, key])
     gen = got.get(GEN_KEY)
     if gen is None:
@@ -115,8 +132,9 @@ def lookup(key: str) -> tuple[Any, int]:
 
 
 def store(key: str, value: Any, gen: int, seconds: int) -> None:
-    # `gen` is the generation read before rendering, so a concurrent edit wins.
-    if seconds > 0:
+    # `gen` is the generation read before rendering, so a concurrent edit wins; without one
+    # (the shared cache is down) nothing is kept.
+    if seconds > 0 and gen is not None:
         cache.set(key, (gen, value), seconds)
 
 
