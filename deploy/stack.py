@@ -166,8 +166,10 @@ def start_s3(state: dict) -> int:
     return port
 
 
-def start_app_node(base: dict[str, str], name: str, workers: int) -> tuple[int, int]:
-    port = free_port()
+def start_app_node(
+    base: dict[str, str], name: str, workers: int, port: int | None = None
+) -> tuple[int, int]:
+    port = port or free_port()
     env = node_env(base, name)
     pid = spawn(
         env,
@@ -184,6 +186,10 @@ def start_app_node(base: dict[str, str], name: str, workers: int) -> tuple[int, 
     return pid, port
 
 
+def start_worker(base: dict[str, str]) -> int:
+    return spawn(node_env(base, "worker"), "worker", str(BIN / "fanwen"), "worker")
+
+
 def start(args: argparse.Namespace) -> None:
     if STATE.exists():
         raise SystemExit(f"the stack seems to run ({STATE}); `make stack-stop` first")
@@ -191,7 +197,12 @@ def start(args: argparse.Namespace) -> None:
         shutil.rmtree(STACK)
     for sub in ("log", "shared", "nginx/run", "nginx/cache", "nginx/conf"):
         (STACK / sub).mkdir(parents=True, exist_ok=True)
-    state: dict = {"port": args.port, "nodes": {}, "pids": {}}
+    state: dict = {
+        "port": args.port,
+        "nodes": {},
+        "pids": {},
+        "workers_per_node": args.workers_per_node,
+    }
     state["s3_port"] = start_s3(state)
     STATE.write_text(json.dumps(state, indent=2))
     base = base_env(args.port)
@@ -206,8 +217,7 @@ def start(args: argparse.Namespace) -> None:
         pid, port = start_app_node(base, name, args.workers_per_node)
         state["nodes"][name] = port
         state["pids"][name] = pid
-    worker_env = node_env(base, "worker")
-    state["pids"]["worker"] = spawn(worker_env, "worker", str(BIN / "fanwen"), "worker")
+    state["pids"]["worker"] = start_worker(base)
     conf = render(
         listen=f"127.0.0.1:{args.port}",
         server_name="127.0.0.1 localhost",
@@ -274,6 +284,32 @@ def stop(_: argparse.Namespace) -> None:
     print("fanwen stack stopped")
 
 
+def restart(args: argparse.Namespace) -> None:
+    """Start one app node (on its old port, so nginx finds it) or the worker again."""
+    if not STATE.exists():
+        raise SystemExit("the stack is not running: make stack")
+    state = json.loads(STATE.read_text())
+    name = args.name
+    if name != "worker" and name not in state["nodes"]:
+        raise SystemExit(f"no such process in the stack: {name}")
+    pid = state["pids"].get(name)
+    if pid and alive(pid):
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    base = base_env(state["port"])
+    if name == "worker":
+        state["pids"][name] = start_worker(base)
+    else:
+        port = state["nodes"][name]
+        workers = state.get("workers_per_node", 2)
+        state["pids"][name], _ = start_app_node(base, name, workers, port=port)
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+    STATE.write_text(json.dumps(state, indent=2))
+    print(f"{name} restarted (pid {state['pids'][name]})")
+
+
 def status(_: argparse.Namespace) -> None:
     if not STATE.exists():
         print("the stack is not running")
@@ -293,8 +329,11 @@ def main() -> None:
     begin.add_argument("--fresh", action="store_true", help="drop the stack's database first")
     sub.add_parser("stop")
     sub.add_parser("status")
+    again = sub.add_parser("restart", help="start one node (node1, node2, …) or the worker again")
+    again.add_argument("name")
     args = parser.parse_args()
-    {"start": start, "stop": stop, "status": status}[args.command](args)
+    commands = {"start": start, "stop": stop, "status": status, "restart": restart}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":
