@@ -31,7 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-REDIS_URL = "redis://127.0.0.1:6379/0"
+# The Redis run's database of this test process (fanwen.lib.tests.redisdb), else one the app's
+# own deployments leave alone; either way the stack keeps to a key prefix of its own.
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 PASSWORD = "correct horse battery"
 # Who logs in where: (login path, account name, where a success lands).
 DOORS = {
