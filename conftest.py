@@ -1,5 +1,8 @@
 """Settings every test starts from (the tests that need otherwise change them back)."""
 
+import os
+import uuid
+
 import pytest
 
 
@@ -46,3 +49,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rest = [item for item in items if not _serialized(item)]
     first = next((n for n, item in enumerate(rest) if _transactional(item)), len(rest))
     items[:] = rest[:first] + serialized + rest[first:]
+
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The site's cache on a real Redis (REDIS_URL's, or the local default) under a key prefix
+    of this test only; yields the prefix. Skips where no Redis answers."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"fanwen-test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "fanwen.lib.rediscache.ForgivingRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)

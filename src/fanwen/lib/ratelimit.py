@@ -14,6 +14,7 @@ import ipaddress
 import math
 import random
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -75,12 +76,14 @@ def _key(scope: str, ident: str, bucket: int) -> str:
     return f"fanwen:rl:{scope}:{ident}:{bucket}"
 
 
-# INCR, and the expiry on the first hit: one atomic command, one reply, one round trip.
-INCR_SCRIPT = """
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return hits
-"""
+def queue_incr(pipe: Any, scope: str, ident: str, *, window: int) -> None:
+    """Queue one hit on a redis-py pipeline of the default cache's client: two replies (the
+    count, then the expiry's) come back from pipe.execute()."""
+    bucket, _ = _window(window)
+    full_key = rediscache.full_key(_key(scope, ident, bucket))
+    pipe.incr(full_key)
+    # Every hit renews the expiry: the window is in the key's name, so this only cleans up.
+    pipe.expire(full_key, window + 1)
 
 
 def _cache_incr(key: str, window: int) -> int:
@@ -88,8 +91,11 @@ def _cache_incr(key: str, window: int) -> int:
     if redis is not None:
         client, full_key = redis
         try:
-            # register_script sends EVALSHA and loads the script only when the server lacks it.
-            return int(client.register_script(INCR_SCRIPT)(keys=[full_key], args=[window + 1]))
+            # INCR + EXPIRE in one round trip (RedisCache's add + incr take three).
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(full_key)
+            pipe.expire(full_key, window + 1)
+            return int(pipe.execute()[0])
         except RedisError:
             # Redis is down: the limit still holds, counted in the database until it is back.
             return _db_incr(key, _window(window)[1])

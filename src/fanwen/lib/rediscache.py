@@ -110,3 +110,10 @@ def raw(key: str) -> tuple[Any, str] | None:
     full = backend.make_and_validate_key(key)
     # RedisCache keeps its client pool behind _cache (Django's own since 4.0).
     return backend._cache.get_client(full, write=True), full
+
+
+def loads(raw: bytes | None) -> Any:
+    """A value read with the raw client, decoded as the cache would (None stays None)."""
+    if raw is None:
+        return None
+    return caches["default"]._cache._serializer.loads(raw)

@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable
 
 from csp.utils import build_policy
 from django.conf import settings
+from redis.exceptions import RedisError
 
+from fanwen.lib import ratelimit, rediscache
 from fanwen.library import pagecache, viewcount
 from fanwen.library.views import cache_headers, page_key
 from fanwen.ops.logs import accepted_id, log_request
+from fanwen.protection import pagelimit
 from fanwen.protection.crawlers import claimed_crawler
-from fanwen.protection.pagelimit import limited_wsgi_response
 from fanwen.protection.render import anonymous_cache_name, clean_cache_name
 from fanwen.stats import counters
 from fanwen.stats.models import Metric
@@ -82,10 +84,10 @@ def wrap(app: WSGIApp) -> WSGIApp:
     headers = _static_headers()
     hsts = _hsts_header()
 
-    def cached_page(
+    def page_cache_key(
         environ: dict, scheme: str, article_id: str, cookies: str
-    ) -> tuple[bytes | None, bool]:
-        """(the cached page or None, whether it is the public anonymous page)."""
+    ) -> tuple[str | None, bool]:
+        """(the page's cache key, or None when Django must choose; whether it is public)."""
         # An entry exists only for a host Django accepted when it rendered the page.
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         public = visitor_cookie not in cookies
@@ -96,8 +98,37 @@ def wrap(app: WSGIApp) -> WSGIApp:
             name = clean_cache_name(cookies, int(article_id))
             if name is None:
                 return None, False
-        key = page_key(scheme, host, f"a:{article_id}:{name}")
-        return pagecache.lookup(key)[0], public
+        return page_key(scheme, host, f"a:{article_id}:{name}"), public
+
+    def page_and_limit(environ: dict, key: str) -> tuple[bytes | None, int | None]:
+        """(the cached page or None, None or the 429's Retry-After), each looked up once."""
+        redis = rediscache.raw(key)
+        reader = pagelimit.wsgi_reader(environ)
+        user_agent = environ.get("HTTP_USER_AGENT", "")
+        if redis is None or pagecache.owes_bump():
+            body = pagecache.lookup(key)[0]
+            # A miss is counted by the middleware on Django's path.
+            if body is None or reader is None:
+                return body, None
+            return body, pagelimit.page_limited(reader[0], reader[1], user_agent)
+        # Redis: the page and the page-limit counters in one round trip.
+        limits = pagelimit.page_counters(reader[1]) if reader else []
+        window = settings.FANWEN_PAGE_RATE_WINDOW
+        pipe = redis[0].pipeline(transaction=False)
+        pagecache.queue_lookup(pipe, key)
+        for who, _ in limits:
+            ident = pagelimit.counter_ident(reader[0], who)
+            ratelimit.queue_incr(pipe, pagelimit.SCOPE, ident, window=window)
+        try:
+            replies = pipe.execute()
+        except RedisError:
+            return None, None  # Django renders it, counting in the database meanwhile
+        counts = replies[1::2]
+        within = all(count <= limit for count, (_, limit) in zip(counts, limits, strict=True))
+        retry_after = pagelimit.verdict(within, reader[0], user_agent) if limits else None
+        # Counted here: the middleware takes this verdict instead of counting the page again.
+        environ[pagelimit.COUNTED] = retry_after
+        return pagecache.looked_up(replies[0]), retry_after
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         cookies = environ.get("HTTP_COOKIE", "")
@@ -112,17 +143,18 @@ def wrap(app: WSGIApp) -> WSGIApp:
             match = ARTICLE_PATH.fullmatch(environ.get("PATH_INFO", ""))
             # A search crawler's claim is checked by Django; nobody else pays for that.
             if match and claimed_crawler(environ.get("HTTP_USER_AGENT", "")) is None:
-                body, public = cached_page(environ, scheme, match[1], cookies)
+                started = time.perf_counter()
+                key, public = page_cache_key(environ, scheme, match[1], cookies)
+                body, retry_after = page_and_limit(environ, key) if key else (None, None)
                 if body is not None:
                     # The middleware does not run here: the id and the request line are set here.
-                    started = time.perf_counter()
                     request_id = accepted_id(environ.get("HTTP_X_REQUEST_ID"))
                     id_header = ("X-Request-ID", request_id)
-                    limited = limited_wsgi_response(environ)
-                    if limited is not None:
-                        start_response(limited[0], [*limited[1], id_header])
-                        _log(environ, request_id, int(limited[0][:3]), started)
-                        return [limited[2]]
+                    if retry_after is not None:
+                        status, too_many, too_many_body = pagelimit.too_many_wsgi(retry_after)
+                        start_response(status, [*too_many, id_header])
+                        _log(environ, request_id, 429, started)
+                        return [too_many_body]
                     viewcount.record_view(int(match[1]))
                     counters.record(Metric.ARTICLE_VIEW)
                     # A buyer's clean page is private; the anonymous one says how long to keep it.

@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.db import transaction
 from redis.exceptions import RedisError
 
-from fanwen.lib import gather
+from fanwen.lib import gather, rediscache
 
 GEN_KEY = "fw:gen"
 T = TypeVar("T")
@@ -93,6 +93,7 @@ def _bump() -> None:
     except RedisError:
         _bump_owed = True
 
+
 def purge_all() -> None:
     """Make every cached page and fragment stale; call after writes that skip signals."""
     # Inside bulk.coalesced(): once, when the block ends.
@@ -129,6 +130,23 @@ def lookup(key: str) -> tuple[Any, int]:
     if entry is not None and entry[0] == gen:
         return entry[1], gen
     return None, gen
+
+
+def owes_bump() -> bool:
+    return _bump_owed
+
+
+def queue_lookup(pipe: Any, key: str) -> None:
+    """lookup() on a redis-py pipeline of the default cache's client (see looked_up)."""
+    pipe.mget([rediscache.full_key(GEN_KEY), rediscache.full_key(key)])
+
+
+def looked_up(reply: list[bytes | None]) -> Any:
+    """The value of a queue_lookup reply when it is of the current generation, else None."""
+    gen, entry = (rediscache.loads(raw) for raw in reply)
+    if gen is not None and entry is not None and entry[0] == gen:
+        return entry[1]
+    return None
 
 
 def store(key: str, value: Any, gen: int, seconds: int) -> None:

@@ -21,6 +21,9 @@ from fanwen.lib.clientip import client_ip_from_meta
 from fanwen.protection.crawlers import is_verified_crawler
 
 SCOPE = "page"
+# Set in the WSGI environ by the fast path once it counted a page (the verdict: None or the
+# Retry-After seconds), so that the middleware does not count the same page again.
+COUNTED = "fanwen.page_limit"
 # Home, category pages, article pages and search; not access.json, static files or the API.
 READING_PATH = re.compile(r"/(?:|c/.*|a/[0-9]+\.html|search/?)")
 
@@ -43,22 +46,39 @@ def is_reading_path(path: str) -> bool:
 seconds_left = ratelimit.seconds_left
 
 
+def page_counters(visitor_id: str | None) -> list[tuple[str | None, int]]:
+    """The counters a reading page bumps: (visitor id or None for the IP's, its limit)."""
+    counters: list[tuple[str | None, int]] = []
+    if settings.FANWEN_PAGE_IP_RATE_LIMIT > 0:
+        counters.append((None, settings.FANWEN_PAGE_IP_RATE_LIMIT))
+    if visitor_id and settings.FANWEN_PAGE_RATE_LIMIT > 0:
+        counters.append((visitor_id, settings.FANWEN_PAGE_RATE_LIMIT))
+    return counters
+
+
+def counter_ident(ip: str, visitor_id: str | None) -> str:
+    return ratelimit.ip_key(ip) if visitor_id is None else "v:" + visitor_id
+
+
+def verdict(within: bool, ip: str, user_agent: str) -> int | None:
+    """None lets the page through, else the seconds for Retry-After."""
+    if within or is_verified_crawler(ip, user_agent):
+        return None
+    return seconds_left(settings.FANWEN_PAGE_RATE_WINDOW)
+
+
 def page_limited(ip: str, visitor_id: str | None, user_agent: str) -> int | None:
     """Count one reading page; None lets it through, else the seconds for Retry-After."""
-    ip_limit = settings.FANWEN_PAGE_IP_RATE_LIMIT
-    visitor_limit = settings.FANWEN_PAGE_RATE_LIMIT if visitor_id else 0
-    if ip_limit <= 0 and visitor_limit <= 0:
+    counters = page_counters(visitor_id)
+    if not counters:
         return None
     window = settings.FANWEN_PAGE_RATE_WINDOW
     # Both counters always count, so a visitor switching IPs still uses up its own allowance.
-    within_ip = ratelimit.hit(SCOPE, ratelimit.ip_key(ip), limit=ip_limit, window=window)
-    within_visitor = visitor_limit <= 0 or ratelimit.hit(
-        SCOPE, "v:" + visitor_id, limit=visitor_limit, window=window
-    )
-    within = within_ip and within_visitor
-    if within or is_verified_crawler(ip, user_agent):
-        return None
-    return seconds_left(window)
+    results = [
+        ratelimit.hit(SCOPE, counter_ident(ip, who), limit=limit, window=window)
+        for who, limit in counters
+    ]
+    return verdict(all(results), ip, user_agent)
 
 
 def counted_visitor_id(cookies: dict[str, str]) -> str | None:
@@ -88,10 +108,9 @@ def too_many_response(retry_after: int) -> HttpResponse:
     return response
 
 
-def limited_wsgi_response(environ: dict) -> tuple[str, list[tuple[str, str]], bytes] | None:
-    """page_limited for a raw WSGI request: None, or (status, headers, body) of the 429.
-
-    A request with a session cookie is left to the middleware, which can tell staff apart.
+def wsgi_reader(environ: dict) -> tuple[str, str | None] | None:
+    """(client IP, counted visitor id) of a raw WSGI reading-page GET; None when it is not
+    one, or when it carries a session cookie (the middleware, which can tell staff, counts it).
     """
     if environ.get("REQUEST_METHOD") != "GET" or not is_reading_path(environ.get("PATH_INFO", "")):
         return None
@@ -102,11 +121,18 @@ def limited_wsgi_response(environ: dict) -> tuple[str, list[tuple[str, str]], by
             return None
         if settings.FANWEN_VISITOR_COOKIE + "=" in raw_cookies:
             visitor_id = counted_visitor_id(parse_cookie(raw_cookies))
-    retry_after = page_limited(
-        client_ip_from_meta(environ),
-        visitor_id,
-        environ.get("HTTP_USER_AGENT", ""),
-    )
-    if retry_after is None:
-        return None
+    return client_ip_from_meta(environ), visitor_id
+
+
+def too_many_wsgi(retry_after: int) -> tuple[str, list[tuple[str, str]], bytes]:
     return "429 Too Many Requests", too_many_headers(retry_after), TOO_MANY_BODY
+
+
+def limited_wsgi_response(environ: dict) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """page_limited for a raw WSGI request: None, or (status, headers, body) of the 429."""
+    reader = wsgi_reader(environ)
+    if reader is None:
+        return None
+    ip, visitor_id = reader
+    retry_after = page_limited(ip, visitor_id, environ.get("HTTP_USER_AGENT", ""))
+    return None if retry_after is None else too_many_wsgi(retry_after)

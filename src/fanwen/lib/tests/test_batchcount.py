@@ -7,38 +7,13 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 
-import pytest
-import redis
 from django.core.cache import cache
 
 from fanwen.lib import ratelimit, rediscache
 from fanwen.lib.batchcount import BatchCounter
 
 HOUR = 3600  # a window no test run crosses
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture
-def on_redis(settings):
-    """Django's default cache on a real Redis, under a key prefix of this test only."""
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"fanwen-test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
 
 
 class Written:
@@ -54,7 +29,7 @@ class Written:
         self.writes += 1
 
 
-def test_buffered_hits_reach_redis_together_after_the_interval(on_redis, settings):
+def test_buffered_hits_reach_redis_together_after_the_interval(redis_cache, settings):
     settings.FANWEN_COUNT_BUFFER_SECONDS = 0.3
     written = Written()
     for n in range(30):
@@ -64,7 +39,7 @@ def test_buffered_hits_reach_redis_together_after_the_interval(on_redis, setting
     assert written.counter.pending(["a", "b"]) == {"a": 20, "b": 10}
 
 
-def test_a_hit_after_the_interval_sends_the_buffer_at_once(on_redis, settings, monkeypatch):
+def test_a_hit_after_the_interval_sends_the_buffer_at_once(redis_cache, settings, monkeypatch):
     settings.FANWEN_COUNT_BUFFER_SECONDS = 60
     written = Written()
     written.counter.record("a")
@@ -73,7 +48,7 @@ def test_a_hit_after_the_interval_sends_the_buffer_at_once(on_redis, settings, m
     assert written.counter.pending(["a"]) == {"a": 2}
 
 
-def test_sent_counts_over_the_threshold_are_written_once(on_redis, settings):
+def test_sent_counts_over_the_threshold_are_written_once(redis_cache, settings):
     settings.FANWEN_COUNT_BUFFER_SECONDS = 60
     written = Written(every=10)
     for _ in range(25):
@@ -83,7 +58,7 @@ def test_sent_counts_over_the_threshold_are_written_once(on_redis, settings):
     assert written.counter.pending(["a"]) == {}
 
 
-def test_hits_from_many_threads_add_up_exactly(on_redis, settings):
+def test_hits_from_many_threads_add_up_exactly(redis_cache, settings):
     settings.FANWEN_COUNT_BUFFER_SECONDS = 0.05
     written = Written(every=10**9)
 
@@ -100,7 +75,7 @@ def test_hits_from_many_threads_add_up_exactly(on_redis, settings):
     assert written.counter.pending([f"a{n}" for n in range(5)]) == {f"a{n}": 800 for n in range(5)}
 
 
-def test_hits_wait_in_memory_while_redis_is_down(on_redis, settings):
+def test_hits_wait_in_memory_while_redis_is_down(redis_cache, settings):
     settings.FANWEN_COUNT_BUFFER_SECONDS = 60
     written = Written()
     up = settings.CACHES
@@ -116,7 +91,7 @@ def test_hits_wait_in_memory_while_redis_is_down(on_redis, settings):
     assert written.counter.pending(["a"]) == {"a": 8}
 
 
-def test_a_process_that_exits_sends_what_it_buffered(on_redis):
+def test_a_process_that_exits_sends_what_it_buffered(redis_cache):
     code = (
         "import django; django.setup()\n"
         "from fanwen.library import viewcount\n"
@@ -125,8 +100,8 @@ def test_a_process_that_exits_sends_what_it_buffered(on_redis):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "fanwen.settings",
-        "REDIS_URL": REDIS_URL,
-        "FANWEN_CACHE_PREFIX": on_redis,
+        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
+        "FANWEN_CACHE_PREFIX": redis_cache,
         "FANWEN_COUNT_BUFFER_SECONDS": "3600",
     }
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
@@ -135,7 +110,7 @@ def test_a_process_that_exits_sends_what_it_buffered(on_redis):
     assert viewcount.pending_views([424242]) == {424242: 5}
 
 
-def test_without_a_buffer_each_hit_is_in_redis_at_once(on_redis, settings):
+def test_without_a_buffer_each_hit_is_in_redis_at_once(redis_cache, settings):
     settings.FANWEN_COUNT_BUFFER_SECONDS = 0
     written = Written()
     written.counter.record("a", 3)
@@ -143,7 +118,7 @@ def test_without_a_buffer_each_hit_is_in_redis_at_once(on_redis, settings):
     assert cache.get("fw:test:a") == 3  # the cache API reads what INCRBY wrote
 
 
-def test_redis_rate_counters_count_expire_and_do_not_undercount(on_redis):
+def test_redis_rate_counters_count_expire_and_do_not_undercount(redis_cache):
     assert [ratelimit.incr("t", "ip:a", window=HOUR) for _ in range(3)] == [1, 2, 3]
     assert ratelimit.count("t", "ip:a", window=HOUR) == 3
     bucket = int(time.time() // HOUR)

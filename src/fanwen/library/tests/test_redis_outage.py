@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-import redis
 from django.test import RequestFactory
 
 from fanwen.library import fastpath, pagecache
@@ -14,49 +10,29 @@ from fanwen.library.models import Article
 from fanwen.protection.models import RateCounter
 
 pytestmark = pytest.mark.django_db
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 NOBODY = "redis://127.0.0.1:1/0"  # nothing listens there: connection refused at once
 
 
-def caches_at(location: str, prefix: str) -> dict:
-    return {
-        "default": {
-            "BACKEND": "fanwen.lib.rediscache.ForgivingRedisCache",
-            "LOCATION": location,
-            "KEY_PREFIX": prefix,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-
-
-class Redis:
-    """The site's cache on a real Redis that the test can take away and give back."""
+class Outage:
+    """Takes the site's Redis away and gives it back (its address, not the server)."""
 
     def __init__(self, settings) -> None:
         self.settings = settings
-        self.prefix = f"fanwen-test-{uuid.uuid4().hex}"
-        self.up()
+        self.caches = settings.CACHES
 
     def up(self) -> None:
-        self.settings.CACHES = caches_at(REDIS_URL, self.prefix)
+        self.settings.CACHES = self.caches
 
     def down(self) -> None:
-        self.settings.CACHES = caches_at(NOBODY, self.prefix)
+        self.settings.CACHES = {"default": {**self.caches["default"], "LOCATION": NOBODY}}
 
 
 @pytest.fixture
-def outage(settings):
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
+def outage(settings, redis_cache):
     settings.FANWEN_RATE_STORE = "cache"
-    switch = Redis(settings)
+    switch = Outage(settings)
     yield switch
     switch.up()
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{switch.prefix}:*"):
-        client.delete(key)
     pagecache._bump_owed = False
 
 

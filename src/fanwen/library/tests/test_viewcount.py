@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import uuid
 
 import pytest
 from django.core.cache import cache
@@ -90,27 +88,6 @@ def test_a_flush_in_progress_is_not_repeated_by_another_request(article, setting
     cache.delete(f"{viewcount.counter_key(article.pk)}:lock")
     viewcount.record_view(article.pk)
     assert views_in_db(article) == 4
-
-
-@pytest.fixture
-def redis_cache(settings):
-    """Django's Redis cache under a throwaway key prefix (REDIS_URL or the local default)."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {url}")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": f"fanwen-test-{uuid.uuid4().hex}",
-        }
-    }
-    yield cache
-    cache.clear()
 
 
 def test_counting_and_page_cache_work_with_redis_too(client, article, settings, redis_cache):

@@ -335,3 +335,24 @@ def test_a_crawler_behind_the_proxy_is_verified_by_its_own_address(limits, dns, 
     # The same claim from another reader behind the same proxy is limited like anyone.
     impostor = via_nginx("203.0.113.80", BAIDU_UA)
     assert [call(application, dict(impostor))[0] for _ in range(2)] == [200, 429]
+
+
+def test_on_redis_each_page_is_counted_once_whichever_path_answers_it(
+    limits, redis_cache, article
+):
+    """The fast path counts and looks the page up in one round trip; a miss it hands to Django
+    is not counted again by the middleware."""
+    from fanwen.lib import rediscache
+    from fanwen.lib.ratelimit import _key, _window
+    from fanwen.wsgi import application
+
+    limits.FANWEN_PAGE_IP_RATE_LIMIT = 4
+    environ = environ_for(article.get_absolute_url(), REMOTE_ADDR="198.51.100.77")
+    answers = [call(application, dict(environ)) for _ in range(6)]
+    statuses = [status for status, _, _ in answers]
+    caches = [headers.get("X-Page-Cache") for _, headers, _ in answers[:4]]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    assert caches == ["miss", "hit", "hit", "hit"]
+    client, key = rediscache.raw(_key("page", "ip:198.51.100.77", _window(WINDOW)[0]))
+    assert int(client.get(key)) == 6
+    assert 0 < client.ttl(key) <= WINDOW + 1
