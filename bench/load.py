@@ -101,6 +101,15 @@ def warm(origins: list[str], paths: list[str]) -> None:
     )
 
 
+VARIANT = re.compile(r'data-variant="([a-z]+)"')
+
+
+def variant(html: str) -> str:
+    """Which variant of an article page this is: clean (a right), protected, open; else none."""
+    found = VARIANT.search(html)
+    return found.group(1) if found else "none"
+
+
 class Buyers:
     """Sandbox purchases at a steady rate; each one as a browser and a payer would make it."""
 
@@ -112,6 +121,8 @@ class Buyers:
         self.confirmed: list[str] = []
         self.failures: list[str] = []
         self.settle_seconds: list[float] = []
+        # (order number, article id, the buyer's cookies) of each purchase that unlocked.
+        self.bought: list[tuple[str, int, dict[str, str]]] = []
         self.lock = threading.Lock()
 
     def one(self, n: int) -> None:
@@ -154,8 +165,16 @@ class Buyers:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 if browser.get(status_url, timeout=30).json().get("status") == "paid":
+                    settled = time.monotonic() - paid_at
+                    # The buyer's page is the clean one now (what the paywall reloads into).
+                    page = browser.get(f"{self.origin}/a/{article}.html", timeout=30)
+                    if variant(page.text) != "clean":
+                        raise RuntimeError(f"paid, but the page is {variant(page.text)}")
                     with self.lock:
-                        self.settle_seconds.append(time.monotonic() - paid_at)
+                        self.settle_seconds.append(settled)
+                        self.bought.append(
+                            (order["out_trade_no"], article, browser.cookies.get_dict())
+                        )
                     return
                 time.sleep(0.25)
             raise RuntimeError("not paid within 30 s of paying")
