@@ -46,7 +46,9 @@ from stack import BIN, STATE, alive, base_env, node_env  # noqa: E402
 
 PG_RESTART = "pg_ctlcluster 15 main restart"
 REDIS_STOP = "redis-cli -h 127.0.0.1 -p 6379 shutdown nosave"
-REDIS_START = "redis-server --bind '127.0.0.1 -::1' --port 6379 --save '' --appendonly no --daemonize yes"
+REDIS_START = (
+    "redis-server --bind '127.0.0.1 -::1' --port 6379 --save '' --appendonly no --daemonize yes"
+)
 REDIS_DOWN_SECONDS = 10
 
 

@@ -53,7 +53,7 @@ def render(
         "__LISTEN__": listen,
         "__SERVER_NAME__": server_name,
         "__UPSTREAMS__": "\n        ".join(
-            f"server {u} max_fails=1 fail_timeout=10s;" for u in upstreams
+            f"server {u} max_fails=3 fail_timeout=10s;" for u in upstreams
         ),
         "__STATIC_ROOT__": static_root.rstrip("/"),
         "__RUN_DIR__": run_dir,

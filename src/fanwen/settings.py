@@ -268,8 +268,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-# Reading pages: how long a rendered anonymous page may be served from cache (edits purge it).
-FANWEN_PAGE_CACHE_SECONDS = env_int("FANWEN_PAGE_CACHE_SECONDS", 600)
+# Reading pages: how long a rendered page may be served from cache. Edits, prices and
+# publishing purge it (the generation), so this only bounds memory: a day, because rendering
+# a protected page again costs ~100 ms and a burst of expired pages would queue behind that.
+FANWEN_PAGE_CACHE_SECONDS = env_int("FANWEN_PAGE_CACHE_SECONDS", 86400)
 # View counts gather in the cache and are written in batches, not on every hit.
 FANWEN_VIEW_FLUSH_EVERY = env_int("FANWEN_VIEW_FLUSH_EVERY", 50)
 # The dashboard's per-day counters (views, paywall opened) are batched the same way.

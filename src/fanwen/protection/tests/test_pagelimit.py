@@ -337,9 +337,7 @@ def test_a_crawler_behind_the_proxy_is_verified_by_its_own_address(limits, dns, 
     assert [call(application, dict(impostor))[0] for _ in range(2)] == [200, 429]
 
 
-def test_on_redis_each_page_is_counted_once_whichever_path_answers_it(
-    limits, redis_cache, article
-):
+def test_on_redis_each_page_is_counted_once_whichever_path_answers_it(limits, redis_cache, article):
     """The fast path counts and looks the page up in one round trip; a miss it hands to Django
     is not counted again by the middleware."""
     from fanwen.lib import rediscache
