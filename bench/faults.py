@@ -325,7 +325,7 @@ def main() -> None:
     )
     for failure, n in Counter(buyers.failures).most_common(6):
         print(f"     {failure[:110]} (x{n})")
-    orders = check_orders(buyers.confirmed, wait_seconds=240)
+    orders = check_orders(buyers.confirmed, wait_seconds=480)
     print("   after recovery, in the database: " + ", ".join(f"{k} {v}" for k, v in orders.items()))
 
     print("\n4. search on each node for the article published during the faults")

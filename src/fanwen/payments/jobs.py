@@ -41,6 +41,8 @@ from fanwen.payments.settlement import settle_from_query, settle_report, settle_
 log = logging.getLogger("fanwen.payments.jobs")
 
 BATCH = 200
+# reconcile_payments looks at up to this many times `limit` orders to find `limit` due ones.
+SCAN_FACTOR = 10
 
 
 @contextmanager
@@ -99,14 +101,19 @@ def reconcile_payments(*, now: dt.datetime | None = None, limit: int = BATCH) ->
         status=Order.Status.CLOSED,
         closed_at__gte=now - dt.timedelta(hours=settings.FANWEN_RECONCILE_CLOSED_HOURS),
     )
-    ids = list(
+    # Newest first, and only the orders asked about count towards `limit`: abandoned orders
+    # (expire_orders closes them) must not fill every pass while a paid one waits behind them.
+    ids = (
         Order.objects.filter(pending | recently_closed)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
+        .order_by("-created_at")
+        .values_list("pk", flat=True)[: limit * SCAN_FACTOR]
     )
     counts: Counter = Counter()
     unsettled = [Order.Status.PENDING, Order.Status.CLOSED]
-    for order_id in ids:
+    asked = 0
+    for order_id in ids.iterator(chunk_size=500):
+        if asked >= limit:
+            break
         order = Order.objects.filter(pk=order_id, status__in=unsettled).first()
         if order is None:
             counts["skipped"] += 1
@@ -114,6 +121,7 @@ def reconcile_payments(*, now: dt.datetime | None = None, limit: int = BATCH) ->
         if not _due(order):
             counts["not due"] += 1
             continue
+        asked += 1
         backend = backend_for_provider(order.provider)
         if backend is None:
             log.error("order %s: no backend takes provider %r", order, order.provider)

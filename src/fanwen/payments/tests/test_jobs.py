@@ -115,6 +115,27 @@ def test_reconcile_leaves_young_and_unpaid_orders_alone(
     assert (unpaid.status, young.status) == (Order.Status.PENDING, Order.Status.PENDING)
 
 
+def test_a_paid_order_behind_many_abandoned_ones_is_settled_in_the_next_pass(
+    live_backend, xiaoming, article, sandbox_keys
+):
+    from fanwen.payments.jobs import reconcile_payments
+
+    # A page of abandoned orders (never paid) older than the one whose buyer paid.
+    for _ in range(4):
+        opened(live_backend, xiaoming, article, sandbox_keys, minutes_ago=30)
+    paid = opened(live_backend, xiaoming, article, sandbox_keys, minutes_ago=5)
+    pay_at_wechat(paid)
+
+    first = reconcile_payments(limit=3)
+    second = reconcile_payments(limit=3)
+
+    paid.refresh_from_db()
+    assert paid.status == Order.Status.PAID
+    assert first["settled"] == 1 and first["unpaid"] == 2
+    # The abandoned ones asked a moment ago are passed over; the rest are asked in turn.
+    assert second["not due"] == 2 and second["unpaid"] == 2
+
+
 def test_an_order_is_not_asked_about_again_right_away(
     live_backend, xiaoming, article, sandbox_keys
 ):
