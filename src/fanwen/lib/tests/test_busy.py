@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import InterfaceError, OperationalError
 from django.test import RequestFactory
 
 from fanwen.lib.busy import DatabaseBusyMiddleware
@@ -66,3 +67,37 @@ class FailingMiddleware:
 
     def __call__(self, request):
         raise ValueError("a bug")
+
+
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_a_database_that_went_away_is_a_503_not_a_500(error):
+    """A PostgreSQL restart: the connection is gone for a few seconds."""
+    middleware = DatabaseBusyMiddleware(lambda request: None)
+    request = RequestFactory().get("/a/1.html")
+
+    response = middleware.process_exception(request, error("server closed the connection"))
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+
+
+class LostConnectionMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+
+@pytest.mark.django_db
+def test_a_lost_connection_outside_a_view_is_a_503_too(client, settings):
+    settings.MIDDLEWARE = [
+        "fanwen.lib.tests.test_busy.LostConnectionMiddleware",
+        *settings.MIDDLEWARE,
+    ]
+    client.raise_request_exception = False
+
+    response = client.get("/robots.txt")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
