@@ -45,6 +45,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Tests with serialized_rollback restore the content types by id: they must run before any
     # other transactional test, whose flush recreates those rows under new ids. pytest-django
     # has grouped the transactional tests already; the serialized ones go to the group's front.
+    # The minutes-long tests (not transactional: those keep their place) start first, one per
+    # test process, instead of leaving one process busy long after the other has finished.
+    slow = [item for item in items if item.get_closest_marker("slow") and not _transactional(item)]
+    items[:] = slow + [item for item in items if item not in slow]
     serialized = [item for item in items if _serialized(item)]
     rest = [item for item in items if not _serialized(item)]
     first = next((n for n, item in enumerate(rest) if _transactional(item)), len(rest))

@@ -39,12 +39,14 @@ REPORT_LUA = """
 done = function(summary, latency, requests)
   local secs = summary.duration / 1e6
   io.write(string.format(
-    '{"requests": %d, "errors": %d, "rps": %.1f, "p50": %d, "p95": %d, "p99": %d}\\n',
+    '{"requests": %d, "errors": %d, "rps": %.1f, "p50": %d, "p95": %d, "p99": %d, '
+    .. '"timeouts": %d, "bad_status": %d, "socket_errors": %d}\\n',
     summary.requests,
     summary.errors.connect + summary.errors.read + summary.errors.write
       + summary.errors.status + summary.errors.timeout,
     summary.requests / secs, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99)))
+    latency:percentile(99), summary.errors.timeout, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write))
 end
 """
 

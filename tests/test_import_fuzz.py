@@ -13,9 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_forty_malformed_files_are_refused_cleanly_or_imported():
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     env.pop("DJANGO_SETTINGS_MODULE", None)

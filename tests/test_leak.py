@@ -79,6 +79,7 @@ def crawl(client: Client) -> dict[str, str]:
 
 
 # One test, three crawls: building the demo library's fonts is what takes the time.
+@pytest.mark.slow
 def test_protected_text_leaves_only_to_buyers_and_verified_crawlers(library, monkeypatch):
     a_new_visitor_finds_no_protected_paragraph_anywhere(library)
     after_a_rotation_a_new_visitor_still_finds_none(library, monkeypatch)
@@ -147,6 +148,7 @@ def generated_library(db, settings, tmp_path):
 
 
 # bench/protection.py --leak-library 10000 does the same on 10k articles and 300 pages.
+@pytest.mark.slow
 def test_never_read_articles_of_a_fresh_library_go_out_protected_now_and_after_a_rotation(
     generated_library, monkeypatch
 ):

@@ -30,6 +30,7 @@ def demo_articles(db, settings, tmp_path) -> list[Article]:
     return chosen[:4]
 
 
+@pytest.mark.slow
 def test_per_glyph_matchers_recover_under_a_tenth_and_only_ocr_reads_the_page(demo_articles):
     paragraphs = {a.pk: a.body_paragraphs() for a in demo_articles}
     ref = fm.Reference(fm.gb2312_level1() + "".join("".join(p) for p in paragraphs.values()))
