@@ -25,6 +25,9 @@ def reading_defaults(settings, tmp_path_factory):
     settings.FANWEN_SEARCH_SYNC_SECONDS = 0
     # Counter hits reach the cache at once: the tests of batchcount turn the buffer on.
     settings.FANWEN_COUNT_BUFFER_SECONDS = 0
+    # Test processes share the machine with their live servers and browsers: no thread of
+    # theirs (the font builder) gives way; tests of fanwen.lib.priority set their own.
+    settings.FANWEN_BACKGROUND_NICE = 0
 
 
 def _serialized(item: pytest.Item) -> bool:

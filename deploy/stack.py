@@ -190,6 +190,23 @@ def start_worker(base: dict[str, str]) -> int:
     return spawn(node_env(base, "worker"), "worker", str(BIN / "fanwen"), "worker")
 
 
+def write_nginx_conf(state: dict) -> None:
+    """deploy/nginx.conf and fanwen-proxy.conf as the stack runs them, in var/stack/nginx."""
+    conf = render(
+        listen=f"127.0.0.1:{state['port']}",
+        server_name="127.0.0.1 localhost",
+        upstreams=[f"127.0.0.1:{port}" for port in state["nodes"].values()],
+        static_root=str(STACK / "node1" / "static"),
+        run_dir=str(STACK / "nginx" / "run"),
+        log_dir=str(STACK / "log"),
+        cache_dir=str(STACK / "nginx" / "cache"),
+        conf_dir=str(STACK / "nginx" / "conf"),
+        tls=False,
+    )
+    (STACK / "nginx" / "nginx.conf").write_text(conf)
+    shutil.copy(ROOT / "deploy" / "fanwen-proxy.conf", STACK / "nginx" / "conf")
+
+
 def start(args: argparse.Namespace) -> None:
     if STATE.exists():
         raise SystemExit(f"the stack seems to run ({STATE}); `make stack-stop` first")
@@ -218,19 +235,7 @@ def start(args: argparse.Namespace) -> None:
         state["nodes"][name] = port
         state["pids"][name] = pid
     state["pids"]["worker"] = start_worker(base)
-    conf = render(
-        listen=f"127.0.0.1:{args.port}",
-        server_name="127.0.0.1 localhost",
-        upstreams=[f"127.0.0.1:{port}" for port in state["nodes"].values()],
-        static_root=str(STACK / "node1" / "static"),
-        run_dir=str(STACK / "nginx" / "run"),
-        log_dir=str(STACK / "log"),
-        cache_dir=str(STACK / "nginx" / "cache"),
-        conf_dir=str(STACK / "nginx" / "conf"),
-        tls=False,
-    )
-    (STACK / "nginx" / "nginx.conf").write_text(conf)
-    shutil.copy(ROOT / "deploy" / "fanwen-proxy.conf", STACK / "nginx" / "conf")
+    write_nginx_conf(state)
     STATE.write_text(json.dumps(state, indent=2))
     for port in state["nodes"].values():
         wait_http(f"http://127.0.0.1:{port}/healthz")
@@ -285,11 +290,21 @@ def stop(_: argparse.Namespace) -> None:
 
 
 def restart(args: argparse.Namespace) -> None:
-    """Start one app node (on its old port, so nginx finds it) or the worker again."""
+    """Start one app node (on its old port, so nginx finds it) or the worker again; nginx
+    reloads its configuration, rendered again from deploy/."""
     if not STATE.exists():
         raise SystemExit("the stack is not running: make stack")
     state = json.loads(STATE.read_text())
     name = args.name
+    if name == "nginx":
+        write_nginx_conf(state)
+        subprocess.run(
+            ["nginx", "-c", str(STACK / "nginx" / "nginx.conf"), "-p", str(STACK / "nginx")]
+            + ["-s", "reload"],
+            check=True,
+        )
+        print("nginx reloaded")
+        return
     if name != "worker" and name not in state["nodes"]:
         raise SystemExit(f"no such process in the stack: {name}")
     pid = state["pids"].get(name)
@@ -329,7 +344,9 @@ def main() -> None:
     begin.add_argument("--fresh", action="store_true", help="drop the stack's database first")
     sub.add_parser("stop")
     sub.add_parser("status")
-    again = sub.add_parser("restart", help="start one node (node1, node2, …) or the worker again")
+    again = sub.add_parser(
+        "restart", help="start one node (node1, node2, …) or the worker again; reload nginx"
+    )
     again.add_argument("name")
     args = parser.parse_args()
     commands = {"start": start, "stop": stop, "status": status, "restart": restart}

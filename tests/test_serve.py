@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -179,6 +180,19 @@ def test_it_serves_on_a_free_port_under_gunicorn_and_stops_on_sigterm(tmp_path):
 
         # gunicorn's access log on stdout, with the request id the app answered with.
         wait_for(r'"GET /healthz HTTP/1.1" 200 .* probe-9', out, server)
+
+        # nginx keeps idle connections to a node for up to 60 s and sends the next request on
+        # one of them: the node must not have closed it after gunicorn's default 2 s.
+        kept = http.client.HTTPConnection("127.0.0.1", int(port), timeout=20)
+        try:
+            for _ in range(2):
+                kept.request("GET", "/healthz", headers={"Host": "fanwen.example.com"})
+                answer = kept.getresponse()
+                answer.read()
+                assert answer.status == 200
+                time.sleep(3)
+        finally:
+            kept.close()
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -696,6 +696,13 @@ FANWEN_WEB_THREADS = env_int("FANWEN_WEB_THREADS", 4)
 # Seconds a request may take, and a stopping worker is given to finish its requests.
 FANWEN_WEB_TIMEOUT = env_int("FANWEN_WEB_TIMEOUT", 60)
 FANWEN_WEB_GRACEFUL_TIMEOUT = env_int("FANWEN_WEB_GRACEFUL_TIMEOUT", 30)
+# Seconds an idle keep-alive connection from the proxy stays open: longer than nginx keeps its
+# idle upstream connections (deploy/nginx.conf: 60 s), else gunicorn closes one just as nginx
+# sends on it, and nginx answers that request 502 and counts a failure against the node.
+FANWEN_WEB_KEEPALIVE = env_int("FANWEN_WEB_KEEPALIVE", 75)
+# Nice value of the worker process and of the nodes' background font builds: on a shared
+# machine they yield the CPU to requests (0: as the rest).
+FANWEN_BACKGROUND_NICE = env_int("FANWEN_BACKGROUND_NICE", 10)
 # A worker not seen for this long is late (/healthz says degraded, /staff/worker/ marks it red);
 # 0: three missed passes and a minute (3 × FANWEN_WORKER_INTERVAL_SECONDS + 60).
 FANWEN_WORKER_STALE_SECONDS = env_int("FANWEN_WORKER_STALE_SECONDS", 0)

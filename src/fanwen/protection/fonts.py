@@ -69,6 +69,7 @@ from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables import otTables
 from pylopdf_fonts_zh_cn import sans_path
 
+from fanwen.lib import priority
 from fanwen.lib import storage as files
 from fanwen.protection import glyphs
 
@@ -695,7 +696,10 @@ _cache_lock = threading.Lock()
 _pending: dict[_Key | tuple[_Key, str], Future] = {}
 _pending_lock = threading.Lock()
 # One builder thread per process: builds are CPU-bound and must not crowd out requests.
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fanwen-font")
+# It also runs at a lower priority: requests of the same node come first on a busy machine.
+_executor = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="fanwen-font", initializer=priority.lower_this_thread
+)
 
 
 def _remember(key: _Key, font: ArticleFont) -> None:

@@ -216,6 +216,7 @@ class Command(BaseCommand):
             "threads": threads,
             "timeout": options["timeout"] or settings.FANWEN_WEB_TIMEOUT,
             "graceful_timeout": options["graceful_timeout"] or settings.FANWEN_WEB_GRACEFUL_TIMEOUT,
+            "keepalive": settings.FANWEN_WEB_KEEPALIVE,
             "accesslog": "-" if access == "on" else None,
             "access_log_format": ACCESS_LOG_FORMAT,
             "errorlog": "-",

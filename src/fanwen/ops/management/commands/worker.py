@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from fanwen.lib import priority
 from fanwen.library.actions import publish_scheduled
 from fanwen.ops import heartbeat
 from fanwen.ops.logs import job_context
@@ -65,6 +66,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once: bool, interval: float | None, **options) -> None:
+        # Fonts, imports and indexing are batch work: on a machine it shares with app nodes,
+        # the worker takes the CPU they leave (its threads inherit this).
+        priority.lower_this_thread()
         self.stop = threading.Event()
         if not once:
             for signum in (signal.SIGTERM, signal.SIGINT):
