@@ -13,7 +13,8 @@ names its own address in X-Forwarded-For (a pool of 10.x addresses), as nginx wo
 clients, so the per-IP page limits apply per reader and not to the whole benchmark.
 
 Usage: .venv/bin/python bench/load.py [--readers 200] [--articles 1000] [--rate 10]
-                                      [--duration 60] [--compare-seconds 15]
+                                      [--duration 60] [--compare-seconds 10]
+                                      [--compare-rounds 3]
 Needs the stack running (make stack), wrk and nginx. Bounded in time; 127.0.0.1 only.
 """
 
@@ -254,7 +255,9 @@ def check_orders(numbers: list[str], wait_seconds: float = 60) -> dict[str, int]
     }
 
 
-def compare(state: dict, path: str, seconds: int, connections: int) -> None:
+def compare(state: dict, path: str, seconds: int, connections: int, rounds: int) -> None:
+    """The three servers in turn, `rounds` times, with the same wrk script (each request names
+    a reader in X-Forwarded-For, which the file server ignores); medians per server."""
     origin = f"http://127.0.0.1:{state['port']}"
     node_port = next(iter(state["nodes"].values()))
     body = urllib.request.urlopen(origin + path).read()
@@ -268,27 +271,38 @@ def compare(state: dict, path: str, seconds: int, connections: int) -> None:
     paths = Path(tempfile.mkstemp(suffix=".txt", dir=WORK)[1])
     paths.write_text(path + "\n")
     lua = READERS_LUA % {"paths": paths, "seed": 3}
-    wrk(origin + path, connections, 2, lua)
-    cached = wrk(origin + path, connections, seconds, lua)
-    app = wrk(f"http://127.0.0.1:{node_port}{path}", connections, seconds, lua)
     nginx = Nginx(static_root)
+    urls = {
+        "nginx serving the file": nginx.url + path,
+        "through nginx's micro-cache": origin + path,
+        "one app node alone": f"http://127.0.0.1:{node_port}{path}",
+    }
+    runs: dict[str, list[dict]] = {name: [] for name in urls}
     try:
         wait_http(nginx.url + path)
-        static = wrk(nginx.url + path, connections, seconds)
+        wrk(origin + path, connections, 2, lua)
+        for _ in range(rounds):
+            for name, url in urls.items():
+                runs[name].append(wrk(url, connections, seconds, lua))
     finally:
         nginx.stop()
+    median = {
+        name: {key: statistics.median(run[key] for run in got) for key in ("rps", "p50", "p99")}
+        | {"errors": sum(run["errors"] for run in got)}
+        for name, got in runs.items()
+    }
+    static = median["nginx serving the file"]
     print(
-        f"\n1. anonymous article page {path} ({len(body):,} bytes), {connections} connections, {seconds} s each"
+        f"\n1. anonymous article page {path} ({len(body):,} bytes), {connections} connections, "
+        f"{rounds} rounds of {seconds} s, medians"
     )
-    for name, run in (
-        ("nginx serving the file", static),
-        ("through nginx's micro-cache", cached),
-        ("one app node alone", app),
-    ):
+    for name, run in median.items():
+        spread = ", ".join(f"{r['rps']:.0f}" for r in runs[name])
         print(
             f"   {name:28} {run['rps']:9.0f} req/s  p50 {ms(run['p50']):>8}  p99 {ms(run['p99']):>8}"
-            f"  errors {run['errors']}  ({run['rps'] / static['rps']:.1%} of the file)"
+            f"  errors {run['errors']}  ({run['rps'] / static['rps']:.1%} of the file; rounds {spread})"
         )  # fmt: skip
+    cached, app = median["through nginx's micro-cache"], median["one app node alone"]
     print(
         f"   goals: micro-cache >= 70% of the file ({cached['rps'] / static['rps']:.1%}); app alone"
         f" >= 6% ({app['rps'] / static['rps']:.1%}) with p99 <= 30 ms ({ms(app['p99'])})"
@@ -301,7 +315,9 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=10.0, help="purchases per second")
     parser.add_argument("--duration", type=int, default=60)
-    parser.add_argument("--compare-seconds", type=int, default=15)
+    parser.add_argument("--compare-seconds", type=int, default=10)
+    parser.add_argument("--compare-rounds", type=int, default=3)
+    parser.add_argument("--only-compare", action="store_true", help="part 1 only")
     parser.add_argument("--compare-connections", type=int, default=32)
     args = parser.parse_args()
     if not STATE.exists():
@@ -317,7 +333,9 @@ def main() -> None:
 
     # The single-page comparison first, on quiet nodes: after the load they are still
     # settling the purchases' backlog for a while, which is not the page's speed.
-    compare(state, paths[0], args.compare_seconds, args.compare_connections)
+    compare(state, paths[0], args.compare_seconds, args.compare_connections, args.compare_rounds)
+    if args.only_compare:
+        return
 
     path_file = WORK / "load-paths.txt"
     path_file.write_text("\n".join(paths) + "\n")

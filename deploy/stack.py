@@ -94,6 +94,8 @@ def base_env(port: int) -> dict[str, str]:
             # One set of sandbox keys for every node (a provider has one set of keys).
             "FANWEN_SANDBOX_DIR": str(STACK / "shared" / "sandbox"),
             "FANWEN_LOG_FORMAT": "json",
+            # nginx's access log has every request with its id: the app logs errors only.
+            "FANWEN_REQUEST_LOG_LEVEL": "WARNING",
         }
     )
     s3_port = (json.loads(STATE.read_text()) if STATE.exists() else {}).get("s3_port")
