@@ -6,7 +6,12 @@ import re
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordResetForm,
+    SetPasswordForm,
+    UserCreationForm,
+)
 from django.core.validators import validate_email
 
 PHONE = re.compile(r"1[3-9][0-9]{9}")
@@ -104,3 +109,26 @@ class RestoreForm(forms.Form):
     def clean_number(self) -> str:
         # Copied from a bill, the number often carries spaces.
         return re.sub(r"\s+", "", self.cleaned_data["number"])
+
+
+class ResetRequestForm(PasswordResetForm):
+    """The email an account was registered with; a link to set a new password goes there."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["email"]
+        field.label = "注册邮箱"
+        field.help_text = "用手机号注册的账户无法通过邮件找回，请联系客服。"
+        field.widget.attrs.update({"autofocus": True, "inputmode": "email"})
+
+    def clean_email(self) -> str:
+        return normalize_identifier(self.cleaned_data.get("email", ""))
+
+
+class NewPasswordForm(SetPasswordForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "新密码"
+        self.fields["new_password1"].help_text = "至少 8 位，不要用太常见的密码。"
+        self.fields["new_password2"].label = "再次输入新密码"
+        self.fields["new_password2"].help_text = ""

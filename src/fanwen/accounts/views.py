@@ -6,6 +6,7 @@ import hashlib
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -19,7 +20,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from fanwen.accounts.forms import LoginForm, RestoreForm, SignupForm, normalize_identifier
+from fanwen.accounts.forms import (
+    LoginForm,
+    NewPasswordForm,
+    ResetRequestForm,
+    RestoreForm,
+    SignupForm,
+    normalize_identifier,
+)
 from fanwen.accounts.loginlimits import limited_login, masked_identifier
 from fanwen.accounts.models import Visitor
 from fanwen.accounts.visitors import current_visitor, get_or_create_visitor, set_visitor_cookie
@@ -29,6 +37,7 @@ from fanwen.lib.ratelimit import allowed, hit, ip_key
 from fanwen.orders.actions import do_restore
 from fanwen.orders.errors import OrderNotPaid, UnknownOrder
 from fanwen.orders.models import Entitlement, Order
+from fanwen.support.actions import mail_enabled
 
 log = logging.getLogger("fanwen.accounts")
 
@@ -45,6 +54,17 @@ SIGNUP_IP_LIMIT = 10
 SIGNUP_WINDOW_SECONDS = 3600
 SIGNUP_LIMITED_MESSAGE = (
     f"注册尝试次数过多，请 {SIGNUP_WINDOW_SECONDS // 60} 分钟后再试，或联系客服。"
+)
+
+
+# Each reset request sends an email: a few per address and per IP an hour, so the form can
+# neither flood someone's inbox nor serve as a mail cannon.
+RESET_LIMIT = 3
+RESET_IP_LIMIT = 10
+RESET_WINDOW_SECONDS = 3600
+RESET_LIMITED_MESSAGE = (
+    f"找回密码的请求过多，请 {RESET_WINDOW_SECONDS // 60} 分钟后再试；"
+    "没有收到邮件请检查垃圾邮件箱，或联系客服。"
 )
 
 
@@ -142,6 +162,71 @@ login_view = limited_login(LoginView.as_view(), _login_limited_page)
 
 class LogoutView(auth_views.LogoutView):
     next_page = "/"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by email, rate limited; it says the same whether the address is known."""
+
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    form_class = ResetRequestForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.pop("site_name", None)
+        return context
+
+    def form_valid(self, form: ResetRequestForm) -> HttpResponse:
+        # The email is rendered without a request: it gets the site's name here.
+        self.extra_email_context = {"site_title": settings.SITE_NAME}
+        log.info(
+            "password reset asked for %r from %s",
+            masked_identifier(form.cleaned_data["email"]),
+            client_ip(self.request),
+        )
+        return super().form_valid(form)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not mail_enabled():
+            # No SMTP here (EMAIL_HOST): no form that could not send, but who can help.
+            return self.render_to_response({"mail_off": True})
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        email = normalize_identifier(request.POST.get("email", ""))[:254]
+        limits = {"limit": RESET_LIMIT, "ip_limit": RESET_IP_LIMIT, "window": RESET_WINDOW_SECONDS}
+        if _over_limit(request, "reset", email, **limits):
+            log.warning(
+                "password reset for %r from %s refused: rate limited",
+                masked_identifier(email),
+                client_ip(request),
+            )
+            form = self.get_form_class()(initial={"email": email})
+            context = self.get_context_data(form=form, limited_message=RESET_LIMITED_MESSAGE)
+            page = self.render_to_response(context)
+            return _limited_response(page, RESET_WINDOW_SECONDS)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = NewPasswordForm
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.pop("site_name", None)
+        return context
 
 
 @never_cache
