@@ -45,7 +45,13 @@ class ContextFilter(logging.Filter):
     """Adds request_id and job (empty outside one) and `context`, their text for the plain format."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        # django.request logs a 4xx/5xx answer after the middleware chain has returned, when
+        # the context is gone: the request it passes along still has its id.
+        request_id = (
+            getattr(record, "request_id", None)
+            or request_id_var.get()
+            or getattr(getattr(record, "request", None), "request_id", "")
+        )
         job = getattr(record, "job", None) or job_var.get()
         record.request_id = request_id
         record.job = job

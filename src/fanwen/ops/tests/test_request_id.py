@@ -21,7 +21,8 @@ def json_lines():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(ContextFilter())
-    loggers = [logging.getLogger("fanwen.request"), logging.getLogger("fanwen.test")]
+    names = ("fanwen.request", "fanwen.test", "django.request")
+    loggers = [logging.getLogger(name) for name in names]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(handler)
@@ -80,6 +81,14 @@ def test_lines_written_during_a_request_carry_its_id(client, json_lines, monkeyp
 
     (line,) = [entry for entry in json_lines() if entry["logger"] == "fanwen.test"]
     assert line["message"] == "正在生成 robots" and line["request_id"] == "req-43"
+
+
+def test_djangos_line_for_a_4xx_answer_carries_the_id_too(client, json_lines):
+    # django.request writes "Not Found: …" once the middleware chain has returned.
+    client.get("/a/999999999.html", HTTP_X_REQUEST_ID="req-404")
+
+    (line,) = [entry for entry in json_lines() if entry["logger"] == "django.request"]
+    assert line["level"] == "WARNING" and line["request_id"] == "req-404"
 
 
 def test_a_worker_job_name_is_on_its_lines(json_lines):
