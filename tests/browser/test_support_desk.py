@@ -44,7 +44,9 @@ def staff_login(context, live_server):
     return page
 
 
-def test_a_refund_asked_for_in_a_ticket_is_done_from_the_inbox(chromium, live_server, shop):  # noqa: F811
+def test_a_refund_asked_for_in_a_ticket_is_done_from_the_inbox(
+    chromium, live_server, shop, settings
+):  # noqa: F811
     from playwright.sync_api import expect
 
     info = ContactInfo.current()
@@ -90,6 +92,11 @@ def test_a_refund_asked_for_in_a_ticket_is_done_from_the_inbox(chromium, live_se
     named.locator("summary", has_text="退款").click()
     named.locator(".od-refund input[name=reason]").fill("买家误购，工单申请退款")
     inbox.screenshot(path=str(ARTIFACTS / "staff-ticket-pc.png"), full_page=True)
+    # The refund settles from the provider's answer to the desk's request. Its notification
+    # would arrive meanwhile on another thread of the live server, which on SQLite shares the
+    # desk request's in-memory connection and its open transaction ("no such savepoint"):
+    # a test-server limit, not the site's (each request has its own connection in production).
+    settings.FANWEN_SANDBOX_AUTO_NOTIFY = False
     named.get_by_role("button", name="确认退款").click()
     expect(inbox.locator(".desk-messages")).to_contain_text("退款成功，权益已撤销")
     order.refresh_from_db()
