@@ -45,8 +45,11 @@ def staff_login(context, live_server):
 
 
 def test_a_refund_asked_for_in_a_ticket_is_done_from_the_inbox(
-    chromium, live_server, shop, settings
-):  # noqa: F811
+    chromium,  # noqa: F811
+    live_server,
+    shop,  # noqa: F811
+    settings,
+):
     from playwright.sync_api import expect
 
     info = ContactInfo.current()
