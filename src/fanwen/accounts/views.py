@@ -302,8 +302,10 @@ def _purchases_context(request: HttpRequest, form: RestoreForm) -> dict[str, Any
     if holder:
         orders = list(
             Order.objects.filter(holder)
-            # A closed, never-paid order holds nothing worth showing.
+            # A closed, never-paid order holds nothing worth showing; nor does one left unpaid
+            # past its expiry (the worker closes it later).
             .exclude(status=Order.Status.CLOSED, paid_at__isnull=True)
+            .exclude(status=Order.Status.PENDING, expires_at__lte=timezone.now())
             .distinct()
             .select_related("plan", "article")
             .prefetch_related("entitlements__article")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from fanwen.accounts.models import Visitor
 from fanwen.accounts.views import RESTORE_LIMIT
 from fanwen.accounts.visitors import current_visitor, set_visitor_cookie
-from fanwen.orders.models import Entitlement, Plan
+from fanwen.orders.models import Entitlement, Order, Plan
 from fanwen.orders.tests.fixtures import make_order, settle
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +170,21 @@ def test_every_restore_attempt_is_logged(client, xiaoming, xiaoming_laptop, arti
     # The full number would open the purchase: the log keeps its date and last four symbols.
     assert order.out_trade_no not in lines[1]
     assert f"{order.out_trade_no[:8]}…{order.out_trade_no[-4:]}" in lines[1]
+
+
+def test_an_order_left_unpaid_past_its_expiry_is_not_listed(client, xiaoming, article, pass_plan):
+    waiting = make_order(xiaoming, Plan.Code.PASS_30D)
+    abandoned = make_order(xiaoming, Plan.Code.ARTICLE_COPY, article)
+    # Not closed yet (the worker's expire job does that later), but past its expiry.
+    Order.objects.filter(pk=abandoned.pk).update(
+        expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    )
+    as_browser_of(client, xiaoming)
+
+    text = client.get(PURCHASES).text
+
+    assert waiting.out_trade_no in text and "待支付" in text
+    assert abandoned.out_trade_no not in text
 
 
 def test_the_purchases_page_lists_the_orders_in_yuan_and_beijing_time(
