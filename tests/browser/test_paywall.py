@@ -151,9 +151,18 @@ def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path
     page.evaluate("document.fonts.ready")
     before = [paragraphs.nth(i).screenshot() for i in range(3)]
 
+    # The title is free: it copies as it is, and no dialog opens.
+    page.locator("h1.doc-title").click(click_count=3)
+    page.keyboard.press("Control+C")
+    assert page.evaluate("navigator.clipboard.readText()").strip() == article.display_title
+    expect(page.locator("#pw-modal")).to_be_hidden()
+
+    # The body without the right: the dialog opens and the clipboard keeps what it had.
+    page.evaluate("navigator.clipboard.writeText('之前复制的内容')")
     try_to_copy(page)
     modal = page.locator("#pw-modal")
     expect(modal).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == "之前复制的内容"
     expect(modal.locator(".pw-offer")).to_have_count(2)
     expect(modal).to_contain_text("a.付费复制")
     expect(modal).to_contain_text("5.99")
@@ -161,7 +170,6 @@ def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path
     expect(modal).to_contain_text("9.99")
     expect(modal).to_contain_text("原价10元")
     page.screenshot(path=str(ARTIFACTS / "paywall-modal-pc.png"))
-    assert strip_marks(page.evaluate("navigator.clipboard.readText()")) == ""
 
     modal.locator('.pw-offer[data-plan="article_copy"]').click()
     expect(page.locator("#pw-qr img")).to_be_visible()

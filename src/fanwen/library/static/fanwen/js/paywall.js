@@ -59,6 +59,17 @@
     return doc.contains(node) ? sel : null;
   }
 
+  // Whether the selection takes in any text of the body's paragraphs (what is paid for).
+  function touchesPaidText(sel) {
+    var range = sel.getRangeAt(0);
+    var node = range.commonAncestorContainer;
+    var el = node.nodeType === 1 ? node : node.parentElement;
+    if (el && el.closest("p.bt")) return true;
+    var cut = range.cloneContents().querySelectorAll("p.bt");
+    for (var i = 0; i < cut.length; i++) if (cut[i].textContent.trim()) return true;
+    return false;
+  }
+
   // The buyer mark is invisible; repeated so that any excerpt still carries it. As on the
   // server: only before an ideograph that follows full-width punctuation after an ideograph
   // (never inside a word, never by a punctuation pair), at most MARK_EVERY visible characters apart, else once at the end.
@@ -377,8 +388,10 @@
     var sel = selectionInDoc();
     if (!sel) return;
     if (!state.unlocked) {
+      // The title, the intro and the headings are free: they copy as the browser copies them.
+      if (!touchesPaidText(sel)) return;
+      // Cancelled without data: the clipboard keeps what the reader had copied before.
       e.preventDefault();
-      if (e.clipboardData) e.clipboardData.setData("text/plain", "");
       openModal("choose");
       return;
     }
