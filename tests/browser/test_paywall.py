@@ -173,6 +173,13 @@ def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path
 
     modal.locator('.pw-offer[data-plan="article_copy"]').click()
     expect(page.locator("#pw-qr img")).to_be_visible()
+    # The dialog says who is paid, for what, and how much.
+    expect(page.locator("#pw-provider")).to_have_text("微信支付")
+    assert page.locator("#pw-provider").evaluate("e => getComputedStyle(e).backgroundColor") == (
+        "rgb(7, 193, 96)"
+    )
+    expect(page.locator("#pw-for")).to_have_text(f"《{article.display_title}》")
+    expect(page.locator("#pw-amount")).to_have_text("5.99")
     page.screenshot(path=str(ARTIFACTS / "paywall-qr-pc.png"))
     clicked = pay_on_sandbox_page(context, page)
 
@@ -313,6 +320,11 @@ def test_a_pc_reader_pays_by_alipay_qr_code(chromium, live_server, alipay_shop):
     # The QR code is drawn, not a broken image.
     page.wait_for_function("() => document.querySelector('#pw-qr img').complete")
     assert page.evaluate("document.querySelector('#pw-qr img').naturalWidth") > 100
+    expect(page.locator("#pw-provider")).to_have_text("支付宝")
+    assert page.locator("#pw-provider").evaluate("e => getComputedStyle(e).backgroundColor") == (
+        "rgb(22, 119, 255)"
+    )
+    expect(page.locator("#pw-for")).to_have_text(f"《{article.display_title}》")
     page.screenshot(path=str(ARTIFACTS / "paywall-alipay-qr-pc.png"))
     link = page.locator("#pw-sandbox-link")
     assert "/sandbox/alipay/pay/" in link.get_attribute("href")

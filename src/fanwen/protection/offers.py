@@ -74,6 +74,8 @@ def paywall_config(article: Article) -> dict:
     """What the paywall script needs; the same for every reader, so the page stays cacheable."""
     return {
         "article": article.pk,
+        # Named in the payment dialog, so the buyer sees what the QR code pays for.
+        "title": article.display_title,
         # The providers with keys here (or the sandbox's stand-ins); neither: not set up.
         "wechat": bool(alias_for_channel(Order.Channel.NATIVE)),
         "alipay": bool(alias_for_channel(Order.Channel.ALIPAY_QR)),

@@ -250,6 +250,14 @@
       var offer = modal.querySelector('.pw-offer[data-plan="' + plan + '"] .pw-name');
       $("pw-pay-name").textContent = offer ? offer.textContent.replace(/^[ab]\./, "") : "";
       $("pw-amount").textContent = (r.body.amount_fen / 100).toFixed(2);
+      // Which provider, in its own name and colour, and what the money buys.
+      var alipay = body.channel.indexOf("alipay") === 0;
+      $("pw-provider").textContent = alipay ? "支付宝" : "微信支付";
+      $("pw-provider").dataset.provider = alipay ? "alipay" : "wechat";
+      var blurb = modal.querySelector('.pw-offer[data-plan="' + plan + '"] .pw-blurb');
+      $("pw-for").textContent = plan === "article_copy"
+        ? "《" + (cfg.title || "") + "》"
+        : (blurb ? blurb.textContent : "");
       show($("pw-expired"), false);
       var back = window.location.href;
       if (r.body.code_url) {
