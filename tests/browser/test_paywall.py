@@ -295,6 +295,11 @@ def test_a_phone_browser_pays_on_the_h5_page_and_comes_back_unlocked(chromium, l
     page.wait_for_url(f"**{article.get_absolute_url()}")
     expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
     expect(page.locator("#pw-open")).to_be_visible()
+    # A clear 已解锁 at the top of the article, in view without scrolling.
+    banner = page.locator("#pw-banner")
+    expect(banner).to_contain_text("已解锁")
+    expect(banner).to_be_in_viewport()
+    page.screenshot(path=str(ARTIFACTS / "paywall-h5-back-phone.png"))
     context.close()
 
 

@@ -111,6 +111,18 @@
     return Promise.resolve();
   }
 
+  // Back from paying on another page (H5, Alipay's cashier): say so at the top of the article.
+  function unlockedBanner() {
+    if (document.getElementById("pw-banner")) return;
+    var banner = document.createElement("p");
+    banner.id = "pw-banner";
+    banner.className = "pw-banner";
+    banner.setAttribute("role", "status");
+    banner.textContent = "已解锁：支付成功，现在可以复制全文、下载Word文档。";
+    doc.insertBefore(banner, doc.firstChild);
+    banner.scrollIntoView({ block: "start" });
+  }
+
   function toast(text) {
     var node = $("pw-status");
     if (node) node.textContent = text;
@@ -328,6 +340,7 @@
     state.order = null;
     refresh().then(function (r) {
       if (r.status !== 200) return;
+      if (modal.hidden) unlockedBanner();
       if (!modal.hidden) {
         step("done");
         $("pw-done").focus();
@@ -449,7 +462,10 @@
   refresh().then(function (r) {
     // Back from an H5 or Alipay page: carry on waiting for that order.
     var pending = sessionStorage.getItem(pendingKey);
-    if (r.status !== 200 && pending) {
+    if (r.status === 200 && pending) {
+      sessionStorage.removeItem(pendingKey);
+      unlockedBanner();
+    } else if (r.status !== 200 && pending) {
       state.order = { out_trade_no: pending };
       poll();
     }
