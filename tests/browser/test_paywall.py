@@ -169,6 +169,7 @@ def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path
     expect(modal).to_contain_text("b.包月复制")
     expect(modal).to_contain_text("9.99")
     expect(modal).to_contain_text("原价10元")
+    expect(modal.locator('.pw-offer[data-plan="pass_30d"]')).to_contain_text("原价30元")
     page.screenshot(path=str(ARTIFACTS / "paywall-modal-pc.png"))
 
     modal.locator('.pw-offer[data-plan="article_copy"]').click()

@@ -15,7 +15,8 @@ def test_the_migration_creates_the_two_plans_of_the_paywall():
     assert plans["article_copy"].list_price_fen == 1000
     assert plans["article_copy"].days is None
     assert plans["pass_30d"].price_fen == 999
-    assert plans["pass_30d"].list_price_fen == 1000
+    # Each plan its own list price: the pass's is not the single article's.
+    assert plans["pass_30d"].list_price_fen == 3000
     assert plans["pass_30d"].days == 30
 
 
