@@ -43,8 +43,9 @@ def _shape(name: str, size: int) -> str:
 
 
 def _seconds(data: bytes, name: str) -> float:
+    # The best of 5: on a machine busy with other tests, one slow run is the machine.
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         started = time.perf_counter()
         try:
             parse_bytes(data, name)
