@@ -77,7 +77,7 @@ def plans(db) -> dict[str, Plan]:
         Plan.Code.PASS_30D: {
             "name": "包月30天不限量",
             "price_fen": 999,
-            "list_price_fen": 1000,
+            "list_price_fen": 3000,
             "days": 30,
         },
     }
