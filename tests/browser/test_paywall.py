@@ -163,6 +163,20 @@ def test_buy_one_article_copy_and_download(chromium, live_server, shop, tmp_path
     modal = page.locator("#pw-modal")
     expect(modal).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == "之前复制的内容"
+    # A selection that starts in the free title and runs into the body is the body's: held too.
+    page.locator("#pw-close").click()
+    page.evaluate(
+        """() => {
+          const range = document.createRange();
+          range.setStart(document.querySelector("h1.doc-title").firstChild, 0);
+          range.setEnd(document.querySelector("p.bt").firstChild, 4);
+          getSelection().removeAllRanges();
+          getSelection().addRange(range);
+        }"""
+    )
+    page.keyboard.press("Control+C")
+    expect(modal).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == "之前复制的内容"
     expect(modal.locator(".pw-offer")).to_have_count(2)
     expect(modal).to_contain_text("a.付费复制")
     expect(modal).to_contain_text("5.99")

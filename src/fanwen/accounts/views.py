@@ -117,17 +117,21 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("accounts:purchases")
 
 
-class LoginView(auth_views.LoginView):
+class SiteNameMixin:
+    """Django's auth views put the host name in `site_name` (no sites framework); the layout
+    wants SITE_NAME from the context processor."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context.pop("site_name", None)
+        return context
+
+
+class LoginView(SiteNameMixin, auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
     next_page = reverse_lazy("accounts:purchases")
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        # Django puts the host name there (no sites framework); the layout wants SITE_NAME.
-        context.pop("site_name", None)
-        return context
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         identifier = normalize_identifier(form.data.get("username", ""))
@@ -164,7 +168,7 @@ class LogoutView(auth_views.LogoutView):
     next_page = "/"
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(SiteNameMixin, auth_views.PasswordResetView):
     """Django's reset by email, rate limited; it says the same whether the address is known."""
 
     template_name = "accounts/password_reset_form.html"
@@ -172,11 +176,6 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/password_reset_subject.txt"
     form_class = ResetRequestForm
     success_url = reverse_lazy("accounts:password_reset_done")
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.pop("site_name", None)
-        return context
 
     def form_valid(self, form: ResetRequestForm) -> HttpResponse:
         # The email is rendered without a request: it gets the site's name here.
@@ -210,23 +209,18 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().post(request, *args, **kwargs)
 
 
-class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+class PasswordResetDoneView(SiteNameMixin, auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(SiteNameMixin, auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     form_class = NewPasswordForm
     success_url = reverse_lazy("accounts:password_reset_complete")
 
 
-class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+class PasswordResetCompleteView(SiteNameMixin, auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.pop("site_name", None)
-        return context
 
 
 @never_cache
