@@ -272,6 +272,8 @@ X_FRAME_OPTIONS = "DENY"
 # publishing purge it (the generation), so this only bounds memory: a day, because rendering
 # a protected page again costs ~100 ms and a burst of expired pages would queue behind that.
 FANWEN_PAGE_CACHE_SECONDS = env_int("FANWEN_PAGE_CACHE_SECONDS", 86400)
+# Browsers one order may be restored to at once (the oldest drops out beyond it).
+FANWEN_RESTORE_PLACES = max(1, env_int("FANWEN_RESTORE_PLACES", 3))
 # View counts gather in the cache and are written in batches, not on every hit.
 FANWEN_VIEW_FLUSH_EVERY = env_int("FANWEN_VIEW_FLUSH_EVERY", 50)
 # The dashboard's per-day counters (views, paywall opened) are batched the same way.

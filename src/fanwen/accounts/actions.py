@@ -43,6 +43,8 @@ def do_merge_visitor(visitor: Visitor, user: AbstractBaseUser) -> bool:
             visitor.save(update_fields=["user"])
         # Only unowned rows: an entitlement restored here from another account keeps its owner.
         Entitlement.objects.filter(visitor=visitor, user__isnull=True).update(user=user)
+        # And what was restored here from another browser of the same buyer.
+        Entitlement.objects.filter(places__visitor=visitor, user__isnull=True).update(user=user)
         Order.objects.filter(visitor=visitor, user__isnull=True).update(user=user)
     return True
 

@@ -34,7 +34,7 @@ from fanwen.accounts.visitors import current_visitor, get_or_create_visitor, set
 from fanwen.lib.clientip import client_ip
 from fanwen.lib.money import fen_to_yuan
 from fanwen.lib.ratelimit import allowed, hit, ip_key
-from fanwen.orders.actions import do_restore
+from fanwen.orders.actions import RestoreResult, do_restore
 from fanwen.orders.errors import OrderNotPaid, UnknownOrder
 from fanwen.orders.models import Entitlement, Order
 from fanwen.support.actions import mail_enabled
@@ -268,9 +268,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 def _grants(order: Order, visitor: Visitor | None, user: Any) -> list[dict[str, Any]]:
     rows = []
     for entitlement in order.entitlements.all():
-        here = (visitor is not None and entitlement.visitor_id == visitor.pk) or (
-            user is not None and entitlement.user_id == user.pk
-        )
+        here = (user is not None and entitlement.user_id == user.pk) or entitlement.held_in(visitor)
         rows.append(
             {
                 "kind": entitlement.kind,
@@ -289,7 +287,11 @@ def _purchases_context(request: HttpRequest, form: RestoreForm) -> dict[str, Any
     holder = Q()
     if visitor is not None:
         # Restored orders keep their original visitor: their entitlements say whose they are now.
-        holder |= Q(visitor=visitor) | Q(entitlements__visitor=visitor)
+        holder |= (
+            Q(visitor=visitor)
+            | Q(entitlements__visitor=visitor)
+            | Q(entitlements__places__visitor=visitor)
+        )
     if user is not None:
         holder |= Q(user=user) | Q(entitlements__user=user)
     orders: list[Order] = []
@@ -318,6 +320,7 @@ def _purchases_context(request: HttpRequest, form: RestoreForm) -> dict[str, Any
         "form": form,
         "pass_until": Entitlement.objects.pass_until(visitor, user) if holder else None,
         "now": timezone.now(),
+        "restore_places": settings.FANWEN_RESTORE_PLACES,
     }
 
 
@@ -362,7 +365,11 @@ def _restore(request: HttpRequest) -> HttpResponse:
     # The browser may have no visitor yet (cleared cookies): restoring creates one.
     visitor = get_or_create_visitor(request, response)
     try:
-        entitlements = do_restore(visitor=visitor, number=form.cleaned_data["number"])
+        restored = do_restore(
+            visitor=visitor,
+            number=form.cleaned_data["number"],
+            user=request.user if request.user.is_authenticated else None,
+        )
     except UnknownOrder as exc:
         return _with_cookies(fail(exc.user_message, 404, "unknown number"), response)
     except OrderNotPaid as exc:
@@ -372,9 +379,9 @@ def _restore(request: HttpRequest) -> HttpResponse:
         ip,
         visitor.pk,
         number,
-        len(entitlements),
+        len(restored.entitlements),
     )
-    messages.success(request, _restored_message(entitlements))
+    messages.success(request, _restored_message(restored))
     return response
 
 
@@ -390,7 +397,8 @@ def _with_cookies(response: HttpResponse, source: HttpResponse) -> HttpResponse:
     return response
 
 
-def _restored_message(entitlements: list[Entitlement]) -> str:
+def _restored_message(restored: RestoreResult) -> str:
+    entitlements = restored.entitlements
     if not entitlements:
         return "订单已找到，但它目前没有可恢复的权益（可能已退款），如有疑问请联系客服。"
     parts = []
@@ -400,4 +408,14 @@ def _restored_message(entitlements: list[Entitlement]) -> str:
             parts.append(f"包月（至 {ends}）")
         else:
             parts.append(f"《{entitlement.article.title}》")
-    return "已恢复到本浏览器：" + "、".join(parts)
+    message = "已恢复到本浏览器：" + "、".join(parts) + "。"
+    if restored.added_to_account:
+        message += "已同时存入您的账户，登录即可在任何浏览器使用。"
+    if restored.dropped:
+        message += (
+            f"此订单最多在 {settings.FANWEN_RESTORE_PLACES} 个浏览器使用，"
+            "最早恢复的浏览器已不再可用。"
+        )
+    elif restored.places > 1:
+        message += f"此订单现可在 {restored.places} 个浏览器使用。"
+    return message

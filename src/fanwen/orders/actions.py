@@ -33,8 +33,16 @@ from fanwen.orders.errors import (
     UnknownRefund,
     VerificationFailed,
 )
-from fanwen.orders.models import Entitlement, Order, PaymentEvent, Plan, price_for, refund_no_for
-from fanwen.orders.signals import order_paid
+from fanwen.orders.models import (
+    Entitlement,
+    EntitlementPlace,
+    Order,
+    PaymentEvent,
+    Plan,
+    price_for,
+    refund_no_for,
+)
+from fanwen.orders.signals import order_paid, places_dropped
 
 log = logging.getLogger(__name__)
 
@@ -521,16 +529,30 @@ def do_grant(
     return entitlement
 
 
-def do_restore(*, visitor: Visitor, number: str) -> list[Entitlement]:
-    """Move a paid order's entitlements to this browser, found by our order number or the provider's.
+@dataclass(frozen=True)
+class RestoreResult:
+    entitlements: list[Entitlement]
+    # Browsers each right is held in now (this one included), and how many dropped out for it.
+    places: int
+    dropped: int
+    added_to_account: bool
 
-    Move, not copy: the access follows whoever last proved they hold the number, so a number
-    posted online opens one browser at a time rather than everyone's, and the buyer can always
-    take it back. A pass keeps its dates; an account holder keeps access through the account.
+
+def do_restore(*, visitor: Visitor, number: str, user: Any = None) -> RestoreResult:
+    """Add a paid order's rights to this browser (and account), found by our number or the provider's.
+
+    Added, not moved: the buyer's other browsers keep it. Up to FANWEN_RESTORE_PLACES browsers
+    hold one order; restoring to one more drops the longest-held, so a number posted online
+    opens a few browsers at a time rather than everyone's, and the buyer can always take it
+    back. A pass keeps its dates. A logged-in buyer's account gets an unowned right, so any
+    browser they log in to has it; a right owned by another account stays that account's.
     """
     number = (number or "").strip()
     if not number or len(number) > 64:
         raise UnknownOrder("empty or overlong number")
+    user = _user_or_none(user)
+    limit = settings.FANWEN_RESTORE_PLACES
+    now = timezone.now()
     with transaction.atomic():
         orders = Order.objects.select_for_update()
         # Our numbers are upper-case; buyers type them however they like.
@@ -544,18 +566,71 @@ def do_restore(*, visitor: Visitor, number: str) -> list[Entitlement]:
         if order.status != Order.Status.PAID:
             raise OrderNotPaid(f"order {order.out_trade_no} is {order.status}")
         entitlements = list(order.entitlements.select_for_update().filter(revoked_at__isnull=True))
-        moved_from = []
+        dropped: list[str] = []
+        places = 0
+        added_to_account = False
         for entitlement in entitlements:
-            if entitlement.visitor_id != visitor.pk:
-                moved_from.append(str(entitlement.visitor_id) if entitlement.visitor_id else None)
-                entitlement.visitor = visitor
-                entitlement.save(update_fields=["visitor"])
+            if user is not None and entitlement.user_id is None:
+                entitlement.user = user
+                entitlement.save(update_fields=["user"])
+                added_to_account = True
+            if not entitlement.held_in(visitor):
+                if entitlement.visitor_id is None:
+                    # A right granted to an account only: this browser becomes its first place.
+                    entitlement.visitor, entitlement.visitor_since = visitor, now
+                    entitlement.save(update_fields=["visitor", "visitor_since"])
+                else:
+                    EntitlementPlace.objects.create(
+                        entitlement=entitlement, visitor=visitor, added_at=now
+                    )
+                dropped += _drop_oldest_places(entitlement, limit)
+            places = max(places, 1 + entitlement.places.count())
         PaymentEvent.objects.create(
             order=order,
             out_trade_no=order.out_trade_no,
             provider=order.provider,
             kind=PaymentEvent.Kind.RESTORE,
-            payload={"number": number, "to_visitor": str(visitor.pk), "from_visitors": moved_from},
-            outcome=f"restored {len(entitlements)} entitlement(s), moved {len(moved_from)}",
+            payload={
+                "number": number,
+                "to_visitor": str(visitor.pk),
+                "user": user.pk if user else None,
+                "dropped_visitors": dropped,
+                "places": places,
+            },
+            outcome=f"restored {len(entitlements)} entitlement(s), {places} place(s), "
+            f"dropped {len(dropped)}",
         )
-    return entitlements
+        if dropped:
+            transaction.on_commit(
+                lambda: places_dropped.send(sender=Order, visitor_ids=list(dropped))
+            )
+    return RestoreResult(entitlements, places, len(dropped), added_to_account)
+
+
+def _drop_oldest_places(entitlement: Entitlement, limit: int) -> list[str]:
+    """Keep the `limit` browsers that got the right most recently; returns the dropped ones."""
+    extra = list(entitlement.places.order_by("added_at", "pk"))
+    held = [
+        (entitlement.visitor_since or entitlement.created_at, None),
+        *((p.added_at, p) for p in extra),
+    ]
+    dropped = []
+    while len(held) > limit:
+        held.sort(key=lambda item: (item[0], item[1].pk if item[1] else 0))
+        _, oldest = held.pop(0)
+        if oldest is None:
+            # The first browser goes: the oldest restored one takes its column.
+            dropped.append(str(entitlement.visitor_id))
+            promoted = min((p for _, p in held), key=lambda p: (p.added_at, p.pk))
+            held.remove((promoted.added_at, promoted))
+            held.append((promoted.added_at, None))
+            entitlement.visitor_id, entitlement.visitor_since = (
+                promoted.visitor_id,
+                promoted.added_at,
+            )
+            promoted.delete()
+            entitlement.save(update_fields=["visitor", "visitor_since"])
+        else:
+            dropped.append(str(oldest.visitor_id))
+            oldest.delete()
+    return dropped

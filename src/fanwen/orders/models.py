@@ -381,7 +381,11 @@ class EntitlementQuerySet(models.QuerySet):
         """Held by this browser's visitor or by the logged-in account (anonymous users count as none)."""
         holder = Q()
         if visitor is not None:
-            holder |= Q(visitor=visitor)
+            # The browser it was bought (or last promoted) in, or one it was restored to since.
+            places = EntitlementPlace.objects.filter(
+                entitlement=models.OuterRef("pk"), visitor=visitor
+            )
+            holder |= Q(visitor=visitor) | Q(models.Exists(places))
         if _is_user(user):
             holder |= Q(user=user)
         return self.filter(holder) if holder else self.none()
@@ -485,6 +489,8 @@ class Entitlement(models.Model):
         verbose_name="订单",
     )
     revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    # When `visitor` got it: empty means at creation; set when a restore promotes a place.
+    visitor_since = models.DateTimeField("本浏览器获得时间", null=True, blank=True)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -533,3 +539,44 @@ class Entitlement(models.Model):
             and self.starts_at <= at
             and (self.ends_at is None or self.ends_at > at)
         )
+
+    def held_in(self, visitor: Any) -> bool:
+        """Whether this browser holds it: bought here, or restored here and not dropped since."""
+        if visitor is None:
+            return False
+        return self.visitor_id == visitor.pk or self.places.filter(visitor=visitor).exists()
+
+
+class EntitlementPlace(models.Model):
+    """Another browser a paid right was restored to, besides `Entitlement.visitor`.
+
+    A restore adds a place instead of moving the right, so the buyer's other browsers keep it;
+    an order holds at most settings.FANWEN_RESTORE_PLACES browsers, the oldest dropping out.
+    """
+
+    entitlement = models.ForeignKey(
+        Entitlement, related_name="places", on_delete=models.CASCADE, verbose_name="权益"
+    )
+    visitor = models.ForeignKey(
+        "accounts.Visitor",
+        related_name="entitlement_places",
+        on_delete=models.CASCADE,
+        verbose_name="访客",
+    )
+    added_at = models.DateTimeField("恢复时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        verbose_name = "恢复位置"
+        verbose_name_plural = "恢复位置"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entitlement", "visitor"], name="entitlement_place_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["visitor", "entitlement"], name="entitlement_place_visitor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entitlement} @ {self.visitor_id}"

@@ -4,3 +4,6 @@ from django.dispatch import Signal
 
 # kwargs: order, entitlement, late (paid after the order was closed)
 order_paid = Signal()
+
+# kwargs: visitor_ids (str) — browsers a restore elsewhere took an order's right from
+places_dropped = Signal()

@@ -13,6 +13,7 @@ from fanwen.lib import gather
 from fanwen.library import pagecache
 from fanwen.library.models import Article
 from fanwen.orders.models import Entitlement, Plan, PriceOverride
+from fanwen.orders.signals import places_dropped
 
 
 @receiver(post_save, sender=Article, dispatch_uid="fanwen_protection_font_build")
@@ -54,8 +55,21 @@ def forget_holder_rights(sender, instance: Entitlement, **kwargs) -> None:
 
     if instance.visitor_id:
         forget_rights(f"v:{instance.visitor_id}")
+    # A refund reaches every browser the right was restored to, not only the first.
+    if not kwargs.get("created") and instance.pk is not None:
+        for visitor_id in instance.places.values_list("visitor_id", flat=True):
+            forget_rights(f"v:{visitor_id}")
     if instance.user_id:
         forget_rights(f"u:{instance.user_id}")
+
+
+@receiver(places_dropped, dispatch_uid="fanwen_protection_forget_dropped_places")
+def forget_dropped_places(sender, visitor_ids: list[str], **kwargs) -> None:
+    # A browser that lost an order's right to a newer restore must not keep a remembered one.
+    from fanwen.protection.access import forget_rights
+
+    for visitor_id in visitor_ids:
+        forget_rights(f"v:{visitor_id}")
 
 
 @receiver(post_save, sender=Plan, dispatch_uid="fanwen_purge_plan_save")

@@ -157,7 +157,9 @@ def order(request: HttpRequest, order_id: int) -> HttpResponse:
         "yuan": fen_to_yuan(item.amount_fen),
         "list_yuan": fen_to_yuan(item.list_price_fen),
         "events": item.events.select_related("staff").order_by("-received_at", "-id"),
-        "entitlements": item.entitlements.select_related("article", "user", "granted_by"),
+        "entitlements": item.entitlements.select_related(
+            "article", "user", "granted_by"
+        ).prefetch_related("places"),
         "grants": _grants_of_order(item),
         "actions": item.staff_actions.select_related("staff", "ticket"),
         "tickets": tickets_for_order(item),

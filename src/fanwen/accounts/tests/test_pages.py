@@ -9,9 +9,10 @@ import zoneinfo
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from fanwen.accounts.models import Visitor
@@ -54,7 +55,7 @@ def visitor_of(client) -> Visitor | None:
     return current_visitor(request)
 
 
-def test_restoring_by_order_number_moves_the_article_to_this_browser(
+def test_restoring_by_order_number_adds_the_article_to_this_browser(
     client, xiaoming, xiaoming_laptop, article
 ):
     order = make_order(xiaoming, Plan.Code.ARTICLE_COPY, article)
@@ -68,10 +69,60 @@ def test_restoring_by_order_number_moves_the_article_to_this_browser(
 
     assert response.status_code == 302 and response["Location"] == PURCHASES
     assert Entitlement.objects.access_for(xiaoming_laptop, None, article)["copy"] is True
-    assert Entitlement.objects.access_for(xiaoming, None, article)["copy"] is False
+    # The browser it was bought in keeps it.
+    assert Entitlement.objects.access_for(xiaoming, None, article)["copy"] is True
     page = client.get(PURCHASES)
     assert f"已恢复到本浏览器：《{article.title}》" in page.text
+    assert "此订单现可在 2 个浏览器使用" in page.text
     assert order.out_trade_no in page.text
+
+
+def _right_in(visitor, article):
+    from fanwen.protection.access import reader_right
+
+    request = RequestFactory().get("/")
+    response = HttpResponse()
+    set_visitor_cookie(response, visitor)
+    request.COOKIES[COOKIE] = response.cookies[COOKIE].value
+    request.user = AnonymousUser()
+    return reader_right(request, article).allowed
+
+
+def test_a_fourth_browser_drops_the_oldest_which_is_told_and_loses_its_remembered_right(
+    client, xiaoming, article, django_capture_on_commit_callbacks
+):
+    order = make_order(xiaoming, Plan.Code.ARTICLE_COPY, article)
+    settle(order)
+    # Remembered as a right for the first browser, as a page view would.
+    assert _right_in(xiaoming, article) is True
+    browsers = [Visitor.objects.create() for _ in range(3)]
+    for i, browser in enumerate(browsers):
+        client.cookies.clear()
+        as_browser_of(client, browser)
+        assert "最多同时在 3 个浏览器使用" in client.get(PURCHASES).text
+        with django_capture_on_commit_callbacks(execute=True):
+            restored = restore(client, order.out_trade_no, ip=f"203.0.113.{i + 1}")
+        assert restored.status_code == 302
+    assert "最早恢复的浏览器已不再可用" in client.get(PURCHASES).text
+    assert [_right_in(v, article) for v in [xiaoming, *browsers]] == [False, True, True, True]
+    client.cookies.clear()
+    as_browser_of(client, xiaoming)
+    page = client.get(PURCHASES).text
+    assert order.out_trade_no in page and "本浏览器不再可用" in page
+
+
+def test_restoring_while_logged_in_brings_the_right_to_every_browser_of_the_account(
+    client, xiaoming, alice, article
+):
+    order = make_order(xiaoming, Plan.Code.ARTICLE_COPY, article)
+    settle(order)
+    client.force_login(alice)
+    restore(client, order.out_trade_no)
+    assert "已同时存入您的账户" in client.get(PURCHASES).text
+    elsewhere = Client()
+    elsewhere.force_login(alice)
+    assert order.out_trade_no in elsewhere.get(PURCHASES).text
+    assert Entitlement.objects.access_for(None, alice, article)["copy"] is True
 
 
 def test_restoring_by_the_wechat_transaction_number_works_too(
@@ -100,7 +151,7 @@ def test_a_browser_without_a_cookie_gets_a_visitor_when_it_restores(client, xiao
     assert response.status_code == 302
     new_visitor = visitor_of(client)
     assert new_visitor != xiaoming
-    assert Entitlement.objects.get(order=order).visitor == new_visitor
+    assert Entitlement.objects.get(order=order).held_in(new_visitor)
 
 
 def test_an_unknown_number_gets_a_clear_chinese_message(client, xiaoming):
