@@ -1,0 +1,112 @@
+"""A buyer pays in one browser and restores the purchase in a second: both copy — in Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from fanwen.orders.models import Order
+from fanwen.protection.mark import strip_marks
+from tests.browser.chromium import ARTIFACTS
+from tests.browser.test_paywall import (  # noqa: F401  (fixtures)
+    alipay_sandbox,
+    body_texts,
+    chromium,
+    iphone_context,
+    live_backend,
+    new_context,
+    no_csp_violations,
+    pay_on_sandbox_page,
+    plans,
+    sandbox_keys,
+    shop,
+    try_to_copy,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def copies_the_body(page, article, live_server) -> bool:
+    """Open the article, copy its first paragraph; True when the clipboard got the clean text."""
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + article.get_absolute_url())
+    page.evaluate("navigator.clipboard.writeText('之前复制的内容')")
+    expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
+    try_to_copy(page)
+    return (
+        strip_marks(page.evaluate("navigator.clipboard.readText()")).strip()
+        == (body_texts(article)[0])
+    )
+
+
+def restore_in(page, live_server, number: str) -> str:
+    page.goto(live_server.url + "/account/purchases/")
+    page.locator("input[name=number]").fill(number)
+    page.get_by_role("button", name="恢复到本浏览器").click()
+    page.wait_for_load_state()
+    return page.locator(".acc-alert").inner_text()
+
+
+@override_settings(FANWEN_RESTORE_PLACES=3)
+def test_a_purchase_restored_in_a_second_browser_copies_in_both(chromium, live_server, shop):  # noqa: F811
+    from playwright.sync_api import expect
+
+    article = shop[0]
+    first = new_context(chromium, live_server, viewport={"width": 1280, "height": 900})
+    page = first.new_page()
+    page.goto(live_server.url + article.get_absolute_url())
+    try_to_copy(page)
+    page.locator('#pw-modal .pw-offer[data-plan="article_copy"]').click()
+    pay_on_sandbox_page(first, page)
+    expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
+    number = Order.objects.get(article=article, status=Order.Status.PAID).out_trade_no
+
+    # A phone, never used to buy: the number from the bill, typed with spaces in lower case.
+    second = iphone_context(chromium, live_server)
+    phone = second.new_page()
+    phone.goto(live_server.url + "/account/purchases/")
+    expect(phone.locator("#restore-places")).to_contain_text("最多同时在 3 个浏览器使用")
+    notice = restore_in(phone, live_server, f"{number[:8].lower()} {number[8:]}")
+    assert "已恢复到本浏览器" in notice and "此订单现可在 2 个浏览器使用" in notice
+    phone.screenshot(path=str(ARTIFACTS / "restore-phone.png"), full_page=True)
+    assert copies_the_body(phone, article, live_server)
+
+    # The first browser keeps it: the page unlocks again and copies.
+    assert copies_the_body(page, article, live_server)
+    page.goto(live_server.url + "/account/purchases/")
+    expect(page.locator(".acc-table")).to_contain_text(f"阅读并复制《{article.title}》")
+    page.screenshot(path=str(ARTIFACTS / "restore-pc.png"), full_page=True)
+    first.close()
+    second.close()
+
+
+@override_settings(FANWEN_RESTORE_PLACES=2)
+def test_one_browser_past_the_limit_drops_the_oldest(chromium, live_server, shop):  # noqa: F811
+    from playwright.sync_api import expect
+
+    article = shop[1]
+    buyer = new_context(chromium, live_server, viewport={"width": 1280, "height": 900})
+    page = buyer.new_page()
+    page.goto(live_server.url + article.get_absolute_url())
+    try_to_copy(page)
+    page.locator('#pw-modal .pw-offer[data-plan="article_copy"]').click()
+    pay_on_sandbox_page(buyer, page)
+    expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
+    number = Order.objects.get(article=article, status=Order.Status.PAID).out_trade_no
+
+    others = [new_context(chromium, live_server) for _ in range(2)]
+    pages = [context.new_page() for context in others]
+    restore_in(pages[0], live_server, number)
+    notice = restore_in(pages[1], live_server, number)
+    assert "最早恢复的浏览器已不再可用" in notice
+    assert copies_the_body(pages[0], article, live_server)
+    assert copies_the_body(pages[1], article, live_server)
+
+    # The buyer's browser was the oldest: locked again, and 我的购买 says why.
+    page.goto(live_server.url + article.get_absolute_url())
+    expect(page.locator("#doc")).to_have_attribute("data-variant", "protected")
+    page.goto(live_server.url + "/account/purchases/")
+    expect(page.locator(".acc-table")).to_contain_text("本浏览器不再可用")
+    for context in [buyer, *others]:
+        context.close()
