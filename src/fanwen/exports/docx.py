@@ -4,8 +4,21 @@ A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm (a 156 x 225 mm tex
 title 二号 方正小标宋简体 centred, an empty line, body 三号 仿宋_GB2312 with a two-character
 first-line indent at an exact 29 pt line (22 lines to the page, as the standard asks);
 headings 一、 in 黑体, (一) in 楷体_GB2312, 1. in bold 仿宋_GB2312; page numbers "— 1 —" in
-四号 宋体, odd pages right, even pages left. Fonts a machine lacks fall back through the
-font table (仿宋_GB2312 -> 仿宋 …). The visible text is exactly `exports.text.article_text`.
+四号 宋体, odd pages right, even pages left. The visible text is exactly
+`exports.text.article_text`.
+
+Most PCs and Macs lack 仿宋_GB2312, 楷体_GB2312 and 方正小标宋简体, so the font table names, for
+each font, the fonts to try in its place (w:altName, a comma-separated list by ECMA-376
+§17.8.3.1: Windows' 仿宋/楷体/宋体, Office's and macOS' 华文 fonts, macOS' -简 fonts, then the free
+Noto/思源 CJK families), plus what Word matches a substitute on when none is there: PANOSE,
+the GB2312 character set, the generic family (roman = serif, swiss = sans) and the code-page
+signature. LibreOffice reads none of that (its DOCX import skips w:altName, w:panose1 and
+w:sig): on Linux it asks fontconfig for the run's own font name in the run's language, which
+answers with a CJK font only for a Chinese language. The ideographs are in the Asian font with
+the Asian language zh-CN; but LibreOffice sets some Chinese punctuation (· always; quotes,
+dashes and ellipses after a digit or Latin letter) and the footer's "— 1 —" in the Western
+font, so those are zh-CN in the Western language too. The rest of the Western text stays
+en-US: in Chinese, LibreOffice breaks English words anywhere.
 
 With an order, the buyer mark goes only where nothing renders, in four independent places so
 that removing one (say the properties, the one Word shows) leaves the others:
@@ -19,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
@@ -51,14 +65,82 @@ FONT_BODY = "仿宋_GB2312"
 FONT_H1 = "黑体"
 FONT_H2 = "楷体_GB2312"
 FONT_PAGE_NUMBER = "宋体"
-# What Word and WPS use when the named font is not installed (w:altName in the font table).
+
+
+@dataclass(frozen=True)
+class FontFallback:
+    """A font-table entry: what an application lacking the font should use instead."""
+
+    names: tuple[str, ...]  # tried in order (w:altName)
+    family: str  # the generic class, roman (serif) or swiss (sans)
+    pitch: str
+    panose: str  # the font's own (小标宋's calls it hand-written, so 宋体's instead)
+    usb: tuple[str, str, str, str]  # Unicode ranges the font covers (w:sig)
+    csb: tuple[str, str]  # code pages; bit 18 of the first is GB2312
+
+
+# The GB2312 fonts' own signature: CJK ranges, code page 936.
+_GB2312_USB = ("00000001", "080E0000", "00000000", "00000000")
+_GB2312_CSB = ("00040000", "00000000")
+_SONG = ("宋体", "SimSun", "华文宋体", "STSong", "宋体-简", "Songti SC")
+_FREE_SERIF = ("Noto Serif CJK SC", "思源宋体", "Source Han Serif SC")
+# Windows' names first (Word and WPS), then Office's and macOS' 华文 fonts, macOS' own, free ones.
 FONT_FALLBACKS = {
-    FONT_TITLE: "宋体",
-    FONT_BODY: "仿宋",
-    FONT_H2: "楷体",
-    FONT_H1: "SimHei",
-    FONT_PAGE_NUMBER: "SimSun",
+    FONT_TITLE: FontFallback(
+        ("方正小标宋_GBK", "华文中宋", "STZhongsong", *_SONG, *_FREE_SERIF),
+        "roman",
+        "variable",
+        "02010600030101010101",
+        _GB2312_USB,
+        _GB2312_CSB,
+    ),
+    FONT_BODY: FontFallback(
+        ("仿宋", "FangSong", "华文仿宋", "STFangsong", *_FREE_SERIF),
+        "roman",
+        "fixed",
+        "02010609030101010101",
+        _GB2312_USB,
+        _GB2312_CSB,
+    ),
+    FONT_H2: FontFallback(
+        (
+            "楷体",
+            "KaiTi",
+            "华文楷体",
+            "STKaiti",
+            "楷体-简",
+            "Kaiti SC",
+            "AR PL UKai CN",
+            *_FREE_SERIF,
+        ),
+        "roman",
+        "fixed",
+        "02010609030101010101",
+        _GB2312_USB,
+        _GB2312_CSB,
+    ),
+    FONT_H1: FontFallback(
+        ("SimHei", "华文黑体", "STHeiti", "黑体-简", "Heiti SC", "Noto Sans CJK SC", "思源黑体"),
+        "swiss",
+        "fixed",
+        "02010609060101010101",
+        ("800002BF", "38CF7CFA", "00000016", "00000000"),
+        ("00040001", "00000000"),
+    ),
+    FONT_PAGE_NUMBER: FontFallback(
+        _SONG[1:] + _FREE_SERIF,
+        "roman",
+        "variable",
+        "02010600030101010101",
+        ("00000003", "288F0000", "00000016", "00000000"),
+        ("00040001", "00000000"),
+    ),
 }
+# Chinese punctuation Unicode shares with Western text (GB/T 15834's quotes, dashes, ellipsis
+# and 间隔号): Word sets it in the Asian font (w:hint), LibreOffice at times in the Western one.
+_SHARED_PUNCTUATION = re.compile("([·‘’“”—―…]+)")
+# Western language zh-CN: LibreOffice's fontconfig lookup then answers with a CJK font.
+_CHINESE_WESTERN = '<w:lang w:val="zh-CN"/>'
 TITLE_SIZE = Pt(22)  # 二号
 PIECE_SIZE = Pt(18)  # 小二
 BODY_SIZE = Pt(16)  # 三号
@@ -215,6 +297,8 @@ def _add_styles(document) -> None:
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     fmt.line_spacing = Pt(16)
     _set_first_line_indent(fmt, 0, PAGE_NUMBER_SIZE)
+    # "— 1 —" has no letters: Chinese throughout, so its dashes are never a Latin font's.
+    footer.element.get_or_add_rPr().append(parse_xml(f'<w:lang {nsdecls("w")} w:val="zh-CN"/>'))
 
 
 def _set_page(document) -> None:
@@ -277,11 +361,17 @@ def _drop_extras(document) -> None:
 
 def _font_table() -> bytes:
     entries = []
-    for name in (FONT_TITLE, FONT_BODY, FONT_H1, FONT_H2, FONT_PAGE_NUMBER):
-        # charset 86 is GB2312: it tells Word to look for a Chinese font when substituting.
+    for name, fallback in FONT_FALLBACKS.items():
+        # w:charset is hexadecimal: 86 is 134, GB2312, so a substitute is a Chinese font.
+        usb0, usb1, usb2, usb3 = fallback.usb
+        csb0, csb1 = fallback.csb
         entries.append(
-            f'<w:font w:name="{name}"><w:altName w:val="{FONT_FALLBACKS[name]}"/>'
-            '<w:charset w:val="86"/><w:family w:val="auto"/><w:pitch w:val="variable"/></w:font>'
+            f"<w:font w:name={quoteattr(name)}>"
+            f"<w:altName w:val={quoteattr(','.join(fallback.names))}/>"
+            f'<w:panose1 w:val="{fallback.panose}"/><w:charset w:val="86"/>'
+            f'<w:family w:val="{fallback.family}"/><w:pitch w:val="{fallback.pitch}"/>'
+            f'<w:sig w:usb0="{usb0}" w:usb1="{usb1}" w:usb2="{usb2}" w:usb3="{usb3}" '
+            f'w:csb0="{csb0}" w:csb1="{csb1}"/></w:font>'
         )
     return (
         "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
@@ -379,6 +469,16 @@ def _settings_mark(settings_element, mark: _Mark) -> None:
         follower.addprevious(rsids)
 
 
+def _runs_xml(text: str) -> str:
+    """The text as runs, the shared punctuation in runs of its own in Chinese."""
+    runs = []
+    for n, part in enumerate(_SHARED_PUNCTUATION.split(text)):
+        if part:
+            props = f"<w:rPr>{_CHINESE_WESTERN}</w:rPr>" if n % 2 else ""
+            runs.append(f'<w:r>{props}<w:t xml:space="preserve">{escape(part)}</w:t></w:r>')
+    return "".join(runs)
+
+
 def _paragraphs_xml(lines: list[Line], mark: _Mark | None = None) -> list[str]:
     parts = []
     first_piece = True
@@ -397,7 +497,7 @@ def _paragraphs_xml(lines: list[Line], mark: _Mark | None = None) -> list[str]:
                 # Each piece starts a page, so a buyer can hand in just the one they chose.
                 props += "<w:pageBreakBefore/>"
             first_piece = False
-        run = f'<w:r><w:t xml:space="preserve">{escape(line.text)}</w:t></w:r>' if line.text else ""
+        run = _runs_xml(line.text)
         if line.kind == "p" and line.text:
             # First, not last: at the end, LibreOffice wraps the hidden run's break opportunity
             # onto a line of its own and then justifies the paragraph's last visible line.

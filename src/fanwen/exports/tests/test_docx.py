@@ -6,11 +6,12 @@ import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Emu, Pt
+from lxml import etree
 
 from fanwen.exports.docx import build_docx, docx_mark, docx_text, docx_visible_text
 from fanwen.exports.text import article_placeholder_groups, article_text
 from fanwen.library.demo.loader import load_demo
-from fanwen.library.models import Article
+from fanwen.library.models import Article, Piece
 from fanwen.protection.mark import ALPHABET, find_marks, strip_marks
 
 
@@ -86,13 +87,52 @@ def test_title_body_and_headings_have_the_official_fonts_sizes_and_spacing(three
 
 def test_fonts_fall_back_to_installed_ones_and_the_language_is_chinese(three_pieces):
     archive = zipfile.ZipFile(io.BytesIO(build_docx(three_pieces)))
-    font_table = archive.read("word/fontTable.xml").decode("utf-8")
-    assert '<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/>' in font_table
-    assert '<w:font w:name="楷体_GB2312"><w:altName w:val="楷体"/>' in font_table
-    assert '<w:font w:name="方正小标宋简体"><w:altName w:val="宋体"/>' in font_table
+    fonts = etree.fromstring(archive.read("word/fontTable.xml"))
+    table = {font.get(qn("w:name")): font for font in fonts.iter(qn("w:font"))}
+
+    def alternates(name: str) -> list[str]:
+        return table[name].find(qn("w:altName")).get(qn("w:val")).split(",")
+
+    # Windows' own font first, macOS' next, the free CJK families last.
+    assert alternates("仿宋_GB2312")[:4] == ["仿宋", "FangSong", "华文仿宋", "STFangsong"]
+    assert alternates("楷体_GB2312")[:2] == ["楷体", "KaiTi"]
+    assert alternates("黑体")[0] == "SimHei" and "Heiti SC" in alternates("黑体")
+    title = alternates("方正小标宋简体")
+    assert title.index("华文中宋") < title.index("宋体") < title.index("Songti SC")
+    for name in ("方正小标宋简体", "仿宋_GB2312", "楷体_GB2312", "宋体"):
+        assert "Noto Serif CJK SC" in alternates(name)
+    for name, family in (("仿宋_GB2312", "roman"), ("方正小标宋简体", "roman"), ("黑体", "swiss")):
+        font = table[name]
+        assert font.find(qn("w:family")).get(qn("w:val")) == family
+        # Hexadecimal 86 is GB2312; bit 18 of the code-page signature says the same.
+        assert font.find(qn("w:charset")).get(qn("w:val")) == "86"
+        assert int(font.find(qn("w:sig")).get(qn("w:csb0")), 16) & 1 << 18
+        assert len(font.find(qn("w:panose1")).get(qn("w:val"))) == 20
     styles = archive.read("word/styles.xml").decode("utf-8")
-    assert 'w:eastAsia="zh-CN"' in styles
+    assert 'w:val="en-US" w:eastAsia="zh-CN"' in styles
     assert "thumbnail" not in " ".join(archive.namelist())
+
+
+def test_shared_punctuation_and_page_numbers_are_chinese_for_western_fonts_too(summaries):
+    text = "“开头”与5G“新基建”、第3——5条……约翰·史密斯，English words stay English。"
+    article = Article.objects.create(
+        category=summaries, title="标题", status=Article.Status.PUBLISHED, piece_count=1
+    )
+    Piece.objects.create(article=article, position=1, blocks=[{"kind": "p", "text": text}])
+    document = open_docx(build_docx(article))
+    paragraph = document.paragraphs[-1]
+    assert paragraph.text == text
+    chinese = []
+    for run in paragraph.runs:
+        lang = run._r.find(f"{qn('w:rPr')}/{qn('w:lang')}")
+        if lang is not None:
+            assert lang.get(qn("w:val")) == "zh-CN"
+            chinese.append(run.text)
+    assert chinese == ["“", "”", "“", "”", "——", "……", "·"]
+    # The rest, English words included, keeps the document's Western language (en-US).
+    assert all(run._r.rPr is None for run in paragraph.runs if run.text not in chinese)
+    footer = document.styles["Footer"].element.rPr.find(qn("w:lang"))
+    assert footer.get(qn("w:val")) == "zh-CN"
 
 
 def test_pages_are_numbered_in_the_footer_odd_right_even_left(three_pieces):

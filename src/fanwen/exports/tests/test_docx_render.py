@@ -1,38 +1,46 @@
-"""Marked and unmarked output render pixel for pixel the same in LibreOffice Writer.
+"""The DOCX as LibreOffice Writer renders it with Debian's fonts.
 
-Each file goes to PDF through soffice (its own user profile, so runs never collide) and to
-PNG pages through pdftoppm at 100 dpi; the pages are compared with Pillow.
+Marked and unmarked output render pixel for pixel the same, and Chinese text is never set in
+a Latin font. Each file goes to PDF through soffice (its own user profile, so runs never
+collide); pdftoppm turns the PDF into PNG pages at 100 dpi, compared with Pillow, and pdftohtml
+says which font each piece of text is in.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from collections import defaultdict
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from PIL import Image, ImageChops
 
 from fanwen.exports.docx import build_docx, docx_mark, docx_visible_text
 from fanwen.exports.tests.buyer import demo_purchase
+from fanwen.exports.text import article_text
+from fanwen.library.models import Article, Piece
 from fanwen.protection.mark import ALPHABET, find_marks, strip_marks
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOPPM = shutil.which("pdftoppm")
+PDFTOHTML = shutil.which("pdftohtml")
 ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(
-        not (SOFFICE and PDFTOPPM),
+        not (SOFFICE and PDFTOPPM and PDFTOHTML),
         reason="LibreOffice (soffice) or poppler-utils (pdftoppm) is not installed: "
         "make system-deps installs libreoffice-writer-nogui and poppler-utils as root",
     ),
 ]
 
 
-def render(path: Path, work: Path) -> list[Image.Image]:
-    """The pages of `path` as LibreOffice prints them to PDF, at 100 dpi."""
+def to_pdf(path: Path, work: Path) -> Path:
+    """`path` as LibreOffice prints it to PDF."""
     out = work / f"{path.stem}-out"
     profile = work / f"{path.stem}-profile"
     command = [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless"]
@@ -41,7 +49,13 @@ def render(path: Path, work: Path) -> list[Image.Image]:
         command.append("--infilter=Text (encoded):UTF8,LF,,,")
     command += ["--convert-to", "pdf", "--outdir", str(out), str(path)]
     subprocess.run(command, check=True, capture_output=True, timeout=180)
-    pdf = out / f"{path.stem}.pdf"
+    return out / f"{path.stem}.pdf"
+
+
+def render(path: Path, work: Path) -> list[Image.Image]:
+    """The pages of `path` as LibreOffice prints them to PDF, at 100 dpi."""
+    pdf = to_pdf(path, work)
+    out = pdf.parent
     subprocess.run([PDFTOPPM, "-r", "100", "-png", str(pdf), str(out / "page")], check=True)
     pages = sorted(out.glob("page-*.png"), key=lambda page: int(page.stem.split("-")[-1]))
     return [Image.open(page).convert("RGB") for page in pages]
@@ -99,3 +113,72 @@ def test_copied_text_opened_in_writer_renders_exactly_like_the_unmarked_text(tmp
     ARTIFACTS.mkdir(exist_ok=True)
     marked_pages[0].save(ARTIFACTS / "copied-text-writer-page-1.png")
     assert differing_pixels(marked_pages, plain_pages) == [0] * len(plain_pages)
+
+
+# Chinese punctuation Unicode shares with Western text: quotes, dashes, ellipsis, 间隔号.
+SHARED_PUNCTUATION = set("·‘’“”—―…")
+# The CJK families of Debian, macOS and Windows, as PDF font names spell them.
+CJK_FONT = re.compile(
+    r"CJK|SourceHan|WenQuanYi|WQY|UKai|UMing|DroidSansFallback|Sim(Sun|Hei|Kai|Fang)|FangSong"
+    r"|KaiTi|ST(Song|Kaiti|Fangsong|Heiti|Zhongsong)|Songti|Heiti|Kaiti|PingFang",
+    re.IGNORECASE,
+)
+
+
+def is_chinese(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3400 <= code <= 0x9FFF  # CJK ideographs (and extension A)
+        or 0x3000 <= code <= 0x303F  # CJK symbols and punctuation: 、。《》
+        or 0xFF00 <= code <= 0xFFEF  # full-width forms: ，：；（）％
+        or char in SHARED_PUNCTUATION
+    )
+
+
+def text_by_font(pdf: Path) -> dict[str, str]:
+    """The PDF's text, grouped by the font (subset prefix dropped) each piece is set in."""
+    result = subprocess.run(
+        [PDFTOHTML, "-xml", "-i", "-q", "-stdout", str(pdf)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    root = ElementTree.fromstring(result.stdout)
+    fonts = {spec.get("id"): spec.get("family").split("+")[-1] for spec in root.iter("fontspec")}
+    texts: dict[str, str] = defaultdict(str)
+    for text in root.iter("text"):
+        texts[fonts[text.get("font")]] += "".join(text.itertext())
+    return texts
+
+
+def test_chinese_text_is_never_set_in_a_latin_font(summaries, tmp_path):
+    """Rendered with Debian's fonts (none of 仿宋_GB2312, 方正小标宋简体, 楷体_GB2312, 黑体, 宋体), every
+    Chinese character, full-width punctuation mark and shared quote, dash, ellipsis and 间隔号 is
+    in a CJK font, in the title, the headings, the body and the page numbers. Latin fonts may
+    carry what is not Chinese: digits, Latin letters, half-width punctuation."""
+    article = Article.objects.create(
+        category=summaries,
+        title="关于“三个一”工作的总结——2024年",
+        status=Article.Status.PUBLISHED,
+        piece_count=1,
+    )
+    blocks = [
+        {"kind": "p", "text": "“开头引号”与5G“新基建”、第3——5条……共8项，约翰·史密斯，50％。"},
+        {"kind": "h1", "text": "一、主要做法"},
+        {"kind": "h2", "text": "（一）健全“1+N”机制"},
+        {"kind": "h3", "text": "1. 建立台账——逐项销号"},
+        {"kind": "p", "text": "他说：“要‘认真’落实。”English words stay English (ABC 123)。"},
+    ]
+    Piece.objects.create(article=article, position=1, blocks=blocks)
+    path = tmp_path / "fonts.docx"
+    path.write_bytes(build_docx(article))
+
+    texts = text_by_font(to_pdf(path, tmp_path))
+
+    chinese = {font: "".join(filter(is_chinese, text)) for font, text in texts.items()}
+    assert {
+        font: text for font, text in chinese.items() if text and not CJK_FONT.search(font)
+    } == {}
+    # All of it reached the PDF, and the footer's "— 1 —" too: nothing was left out unchecked.
+    laid_out = set("".join(chinese.values()))
+    assert set(filter(is_chinese, article_text(article))) | {"—"} <= laid_out
