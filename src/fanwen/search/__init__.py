@@ -2,6 +2,8 @@
 
     from fanwen import search
     results = search.search("文明城市 总结", category_id=3, page=1)
+    results = search.search("入党申清书", forgive=True)  # finds 入党申请书, and says so
+    search.suggest("rudang shenqingshu")  # "入党申请书"
 
 Writes never touch the index directly: they leave rows in the outbox, an append-only log (in
 the same transaction), which each node's index follows by a cursor of its own: after the
@@ -12,12 +14,14 @@ node's commits, before a search (at most every FANWEN_SEARCH_SYNC_SECONDS) and i
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 # How much of an article's first piece, besides its title, says what it is about.
 RELATED_TEXT_CHARS = 200
+# A forgiving search with fewer matches than this looks for what the reader likely meant.
+FEW_RESULTS = 3
 
 if TYPE_CHECKING:
     from fanwen.library.models import Article
@@ -27,7 +31,8 @@ if TYPE_CHECKING:
 class Hit:
     article_id: int
     title: str  # plain text
-    title_html: str  # escaped, hits wrapped in <mark>…</mark>
+    # The title as the article page shows it ("…(优秀3篇)"): escaped, hits in <mark>…</mark>.
+    title_html: str
     category_id: int
     published_at: datetime | None
     # From the free parts (a heading, the intro), never the body: ≤ 120 visible chars,
@@ -39,54 +44,98 @@ class Hit:
 @dataclass(frozen=True)
 class Results:
     query: str
-    total: int  # number of matching articles
+    total: int  # number of matching articles (an estimate when not total_exact)
     page: int
     per_page: int
     hits: list[Hit]
     elapsed_ms: float
+    # False when there are too many matches to count without reading them all: `total` is
+    # then an estimate ("约 N 篇"), never below the matches the pages shown so far hold.
+    total_exact: bool = True
+    # What the reader likely meant (您是不是要找), "" when the query looks right.
+    suggestion: str = ""
+    # The hits are for `suggestion`, because `query` itself found nothing.
+    corrected: bool = False
 
 
 def search(
-    query: str, *, category_id: int | None = None, page: int = 1, per_page: int = 10
+    query: str,
+    *,
+    category_id: int | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    forgive: bool = False,
 ) -> Results:
     """Published articles matching `query`, best first; quotes make a phrase ("文明城市").
 
     `category_id` keeps that category and its descendants. An empty query, or a page past
-    the end, gives no hits.
+    the end, gives no hits. With `forgive`, a query with few matches gets a `suggestion`,
+    and one with none gets the suggestion's hits instead (`corrected`).
     """
+    started = time.perf_counter()
+    results = _search(query, category_id=category_id, page=page, per_page=per_page)
+    if not forgive or results.total >= FEW_RESULTS:
+        return results
+    meant = suggest(query)
+    if not meant:
+        return results
+    if results.total:
+        return replace(results, suggestion=meant)
+    instead = _search(meant, category_id=category_id, page=page, per_page=per_page)
+    if not instead.total:
+        # Nothing either way: the suggestion would only lead to another empty page.
+        return results
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return replace(instead, query=query, suggestion=meant, corrected=True, elapsed_ms=elapsed_ms)
+
+
+def suggest(query: str) -> str:
+    """The query as the reader likely meant it (typos, pinyin), or "" (see fanwen.search.suggestions)."""
+    from fanwen.search import suggestions
+    from fanwen.search.backends import get_backend
+    from fanwen.search.follow import before_search
+
+    backend = get_backend()
+    before_search(backend)
+    return suggestions.suggest(query, backend)
+
+
+def _search(query: str, *, category_id: int | None, page: int, per_page: int) -> Results:
     from fanwen.search.analysis import parse_query
     from fanwen.search.backends import get_backend
+    from fanwen.search.documents import shown_title
     from fanwen.search.follow import before_search
     from fanwen.search.highlight import free_snippet, highlight
 
     started = time.perf_counter()
     page, per_page = max(1, page), max(1, per_page)
     parsed = parse_query(query or "")
-    total, hits = 0, []
+    total, exact, hits = 0, True, []
     if parsed:
         backend = get_backend()
         before_search(backend)
-        total, found = backend.search(
+        result = backend.search(
             parsed,
             category_id=category_id,
             offset=(page - 1) * per_page,
             limit=per_page,
             now=datetime.now(UTC),
         )
+        total, exact = result.total, result.exact
         hits = [
             Hit(
                 article_id=f.article_id,
                 title=f.title,
-                title_html=highlight(f.title, parsed.highlight),
+                title_html=highlight(shown_title(f.title, f.piece_count), parsed.highlight),
                 category_id=f.category_id,
                 published_at=f.published_at,
                 snippet_html=free_snippet(f.free.intro, f.free.headings, parsed.highlight),
                 score=f.score,
             )
-            for f in found
+            for f in result.found
         ]
     elapsed_ms = (time.perf_counter() - started) * 1000
-    return Results(query, total, page, per_page, hits, elapsed_ms)
+    return Results(query, total, page, per_page, hits, elapsed_ms, total_exact=exact)
 
 
 def related(article: Article, limit: int = 8) -> list[int]:

@@ -46,6 +46,14 @@ class IndexDoc:
     category_path: tuple[int, ...]
     published_at: datetime | None
     free: FreeParts = field(default_factory=FreeParts)
+    # For the title as the article page shows it ("(优秀N篇)"): the count changes on re-import,
+    # and the write that changes it queues the article for indexing again.
+    piece_count: int = 1
+
+
+def shown_title(title: str, piece_count: int) -> str:
+    """The title as the article page shows it (the page's own rule, Article.display_title)."""
+    return Article(title=title, piece_count=piece_count).display_title
 
 
 def category_paths() -> dict[int, tuple[int, ...]]:
@@ -61,8 +69,8 @@ def category_paths() -> dict[int, tuple[int, ...]]:
     return paths
 
 
-Row = tuple[int, str, str, int, datetime | None]
-FIELDS = ("pk", "title", "intro", "category_id", "published_at")
+Row = tuple[int, str, str, int, datetime | None, int]
+FIELDS = ("pk", "title", "intro", "category_id", "published_at", "piece_count")
 
 
 def block_lines(blocks: list[dict] | None) -> list[str]:
@@ -100,8 +108,9 @@ def _documents(rows: list[Row], paths: dict[int, tuple[int, ...]]) -> list[Index
             category_path=paths.get(category_id, (category_id,)),
             published_at=published_at,
             free=FreeParts(intro.strip(), tuple(headings.get(pk, ()))),
+            piece_count=piece_count,
         )
-        for pk, title, intro, category_id, published_at in rows
+        for pk, title, intro, category_id, published_at, piece_count in rows
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -59,8 +59,19 @@ def _over_search_limit(request: HttpRequest) -> bool:
     return not within and not is_staff(request)
 
 
+def _too_long_notice(typed: str, searched: str) -> str:
+    return (
+        f"搜索词最多 {MAX_QUERY_CHARS} 个字，你输入了 {len(typed)} 个字，"
+        f"只搜索了前 {MAX_QUERY_CHARS} 个字：「{searched}」。"
+    )
+
+
 def results(request: HttpRequest) -> HttpResponse:
-    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
+    typed = " ".join(request.GET.get("q", "").split())
+    # Past the limit the query is cut, and the page says so (the box shows what was searched).
+    query = typed[:MAX_QUERY_CHARS].strip()
+    # ?exact=1: the query as typed, no correction (the link under corrected results).
+    exact = request.GET.get("exact") == "1"
     number = request.GET.get("page", "1")
     if not number.isdigit() or not 1 <= int(number) <= MAX_PAGE:
         raise Http404("页码不对")
@@ -71,13 +82,20 @@ def results(request: HttpRequest) -> HttpResponse:
     nodes = [n for root in tree.roots for n in [root, *root.children]]
     category = tree.by_slug.get(request.GET.get("c", ""))
     found = search.search(
-        query, category_id=category.id if category else None, page=int(number), per_page=PER_PAGE
+        query,
+        category_id=category.id if category else None,
+        page=int(number),
+        per_page=PER_PAGE,
+        forgive=not exact,
     )
+    if exact and query and found.total < search.FEW_RESULTS:
+        found = replace(found, suggestion=search.suggest(query))
     shown = [
         ShownHit(h, f"/a/{h.article_id}.html", tree.by_id.get(h.category_id)) for h in found.hits
     ]
     last_page = min(MAX_PAGE, max(1, -(-found.total // PER_PAGE)))
-    params = {"q": query, **({"c": category.slug} if category else {})}
+    in_category = {"c": category.slug} if category else {}
+    params = {"q": query, **in_category, **({"exact": "1"} if exact else {})}
     context = {
         "query": query,
         "max_length": MAX_QUERY_CHARS,
@@ -88,6 +106,9 @@ def results(request: HttpRequest) -> HttpResponse:
         "page_links": listings.page_numbers(found.page, last_page) if found.total else [],
         "last_page": last_page,
         "base_query": urlencode(params),
+        "suggestion_query": urlencode({"q": found.suggestion, **in_category}),
+        "exact_query": urlencode({"q": query, **in_category, "exact": "1"}),
+        "notice": _too_long_notice(typed, query) if len(typed) > MAX_QUERY_CHARS else "",
         "message": ""
         if query
         else "输入标题或正文里的词，多个词用空格隔开；加引号搜整句，如“文明城市”。",

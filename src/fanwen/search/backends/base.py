@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,17 @@ class Found:
     category_id: int
     published_at: datetime | None
     score: float
+    piece_count: int = 1
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of matches, and how many there are: exact, or (beyond what pruning could
+    count without reading every match) an estimate."""
+
+    total: int
+    exact: bool = True
+    found: list[Found] = field(default_factory=list)
 
 
 class IndexWriter:
@@ -50,9 +61,24 @@ class SearchBackend:
         offset: int,
         limit: int,
         now: datetime,
-    ) -> tuple[int, list[Found]]:
-        """(number of matches, the `limit` best from `offset`) among articles public at `now`."""
+    ) -> Page:
+        """The `limit` best matches from `offset` among articles public at `now`, and their
+        number (exact when it is known without scoring every match)."""
         raise NotImplementedError
+
+    # --- the suggestion vocabulary (fanwen.search.suggestions.Vocabulary) -------------------------
+
+    def entries_by_pinyin(self, key: str) -> dict[str, int]:
+        """Title entries whose toneless pinyin is `key` → in how many articles they occur."""
+        return {}
+
+    def entries_near(self, keys: Iterable[str]) -> dict[str, int]:
+        """Title entries that are one of `keys` or become one with a character left out."""
+        return {}
+
+    def text_frequency(self, text: str, cap: int) -> int:
+        """In how many articles `text` (folded) occurs as written, counted up to about `cap`."""
+        return 0
 
     def related(self, terms: list[str], *, exclude_id: int, limit: int, now: datetime) -> list[int]:
         raise NotImplementedError

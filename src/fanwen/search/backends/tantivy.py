@@ -2,8 +2,10 @@
 
 Text reaches tantivy already segmented (fanwen.search.analysis) as space-separated tokens,
 and the fields use tantivy's whitespace tokenizer, so token positions are exactly ours and
-phrase queries line up. The title and the free parts (fanwen.search.documents.FreeParts) are
-stored as bytes, for titles and snippets; the body is indexed and never stored.
+phrase queries line up. The title (with the piece count, for the title the article page shows)
+and the free parts (fanwen.search.documents.FreeParts) are stored, for titles and snippets; the
+body is indexed and never stored. Two more fields hold the title's entries for suggestions
+(fanwen.search.suggestions), so the vocabulary follows the search log with the rest of the index.
 """
 
 from __future__ import annotations
@@ -24,16 +26,28 @@ from django.conf import settings
 from django.db import connections
 from tantivy import FieldType, Occur, Query
 
+from fanwen.search import suggestions
 from fanwen.search.analysis import Analyzed, Clause, ParsedQuery, analyze_pair, bigrams
-from fanwen.search.backends.base import Found, IndexWriter, SearchBackend, SearchBusy
+from fanwen.search.backends.base import Found, IndexWriter, Page, SearchBackend, SearchBusy
 from fanwen.search.documents import FreeParts, IndexDoc
 
 # A new schema gets a new folder; `fanwen search_reindex` fills it.
 # v2: the body text is no longer stored, the free parts are.
-SCHEMA_VERSION = 2
+# v3: the piece count (for the page's title, "(优秀N篇)"); the suggestion fields.
+SCHEMA_VERSION = 3
 TITLE_BOOST = 4.0
 WORD_FIELDS = ("title_words", "body_words")
 BIGRAM_FIELDS = ("title_bigrams", "body_bigrams")
+SUGGEST_FIELDS = ("suggest_pinyin", "suggest_near")
+# Entries read per suggestion key (the most common first).
+SUGGEST_LIMIT = 50
+# Past the first page, matches are counted when at most this many can match; more are
+# estimated from term statistics (counting them would score every one).
+EXACT_COUNT_MAX = 2000
+# Documents past which a word or bigram is common: what only refines matches of it (a word
+# inside longer words, the run as written in the body) is not worth reading positions for.
+COMMON_DOCS = 2000
+NEVER = 2**62
 # Small writes (the outbox) need little memory; a rebuild gets more and all cores.
 INCREMENTAL_HEAP = 32_000_000
 REBUILD_HEAP = 400_000_000
@@ -46,27 +60,45 @@ def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
     builder.add_unsigned_field("category_id", stored=True)
+    builder.add_unsigned_field("piece_count", stored=True)
     builder.add_unsigned_field("category_path", indexed=True)
     builder.add_integer_field("published", stored=True, indexed=True, fast=True)
     for name in WORD_FIELDS + BIGRAM_FIELDS:
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    for name in SUGGEST_FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="basic")
     builder.add_bytes_field("title", stored=True)
     builder.add_bytes_field("free", stored=True)
     return builder.build()
 
 
-def to_document(doc: IndexDoc, title: Analyzed, text: Analyzed) -> tantivy.Document:
+Analysis = tuple[Analyzed, Analyzed, tuple[str, str]]
+
+
+def analyze_doc(pair: tuple[str, str]) -> Analysis:
+    """(title, text) → analyzed title and text and the title's suggestion terms (top-level so
+    a process pool can run it)."""
+    title, text = analyze_pair(pair)
+    return title, text, suggestions.index_terms(pair[0])
+
+
+def to_document(doc: IndexDoc, analysis: Analysis) -> tantivy.Document:
+    title, text, (pinyin_terms, near_terms) = analysis
     document = tantivy.Document()
     document.add_unsigned("id", doc.article_id)
     document.add_unsigned("category_id", doc.category_id)
     for category_id in doc.category_path:
         document.add_unsigned("category_path", category_id)
-    if doc.published_at is not None:
-        document.add_integer("published", int(doc.published_at.timestamp()))
+    # No time yet: never public (the query leaves out what is published after now).
+    published = doc.published_at.timestamp() if doc.published_at is not None else NEVER
+    document.add_integer("published", int(published))
     document.add_text("title_words", title.words)
     document.add_text("title_bigrams", title.bigrams)
     document.add_text("body_words", text.words)
     document.add_text("body_bigrams", text.bigrams)
+    document.add_text("suggest_pinyin", pinyin_terms)
+    document.add_text("suggest_near", near_terms)
+    document.add_unsigned("piece_count", doc.piece_count)
     document.add_bytes("title", doc.title.encode("utf-8"))
     document.add_bytes("free", doc.free.dumps().encode("utf-8"))
     return document
@@ -84,8 +116,7 @@ class TantivyWriter(IndexWriter):
         if remove:
             self.writer.delete_documents_by_query(Query.term_set_query(self.schema, "id", remove))
         for doc in docs:
-            title, text = analyze_pair((doc.title, doc.text))
-            self.writer.add_document(to_document(doc, title, text))
+            self.writer.add_document(to_document(doc, analyze_doc((doc.title, doc.text))))
 
 
 class TantivyBackend(SearchBackend):
@@ -161,10 +192,10 @@ class TantivyBackend(SearchBackend):
             for batch in batches:
                 pairs = [(doc.title, doc.text) for doc in batch]
                 if pool is None:
-                    pending.append((batch, [analyze_pair(pair) for pair in pairs]))
+                    pending.append((batch, [analyze_doc(pair) for pair in pairs]))
                 else:
                     chunk = max(1, len(pairs) // (jobs * 4))
-                    pending.append((batch, pool.map_async(analyze_pair, pairs, chunk)))
+                    pending.append((batch, pool.map_async(analyze_doc, pairs, chunk)))
                 # One batch segments in the workers while the next one is read from the database.
                 while len(pending) > (1 if pool else 0):
                     count += self._add(writer, *pending.popleft(), progress)
@@ -188,8 +219,8 @@ class TantivyBackend(SearchBackend):
     @staticmethod
     def _add(writer: tantivy.IndexWriter, batch: list[IndexDoc], analyzed, progress) -> int:
         results = analyzed if isinstance(analyzed, list) else analyzed.get()
-        for doc, (title, text) in zip(batch, results, strict=True):
-            writer.add_document(to_document(doc, title, text))
+        for doc, analysis in zip(batch, results, strict=True):
+            writer.add_document(to_document(doc, analysis))
         if progress is not None:
             progress(len(batch))
         return len(batch)
@@ -244,6 +275,14 @@ class TantivyBackend(SearchBackend):
         )
         if len(word) < 2 or not inside_words:
             return as_word
+        searcher = self.searcher()
+        if len(word) > 2 and (
+            searcher.doc_freq("title_words", word) + searcher.doc_freq("body_words", word)
+            >= COMMON_DOCS
+        ):
+            # Common on its own, the word fills the first pages by itself; finding it inside
+            # longer words reads its bigrams' positions in a share of the whole library.
+            return as_word
         # Inside a longer word of the text (竞聘 in 竞聘上岗) jieba never saw it on its own.
         grams = tuple(bigrams(word))
         inside = self._either(
@@ -294,15 +333,23 @@ class TantivyBackend(SearchBackend):
         )
         if exact is None:
             return all_words
+        searcher = self.searcher()
+        if min(searcher.doc_freq("body_bigrams", gram) for gram in clause.bigrams) >= COMMON_DOCS:
+            # Every bigram of the run is common: checking where they stand in each body that has
+            # them all costs in proportion to the library; the words (all required) and the
+            # title as written still rank the run.
+            exact = self._sequence("title_bigrams", clause.bigrams)
         # Either jieba's words all appear (anywhere), or the run appears as written: the
         # second finds words segmented differently in context and names jieba does not know.
         return Query.boolean_query([(Occur.Should, all_words), (Occur.Should, exact)])
 
     def _filters(self, now: datetime, category_id: int | None) -> list[tuple[Occur, Query]]:
-        public = Query.range_query(
-            self.schema, "published", FieldType.Integer, None, int(now.timestamp())
+        # Published ones only are indexed: what is left out is what is scheduled for later
+        # (a handful, where "published before now" would be a range over the whole library).
+        later = Query.range_query(
+            self.schema, "published", FieldType.Integer, int(now.timestamp()) + 1, None
         )
-        filters = [(Occur.Must, Query.const_score_query(public, 0.0))]
+        filters = [(Occur.MustNot, later)]
         if category_id is not None:
             in_category = Query.term_query(self.schema, "category_path", category_id)
             filters.append((Occur.Must, Query.const_score_query(in_category, 0.0)))
@@ -324,16 +371,20 @@ class TantivyBackend(SearchBackend):
         offset: int,
         limit: int,
         now: datetime,
-    ) -> tuple[int, list[Found]]:
+    ) -> Page:
         searcher = self.searcher()
-        result = searcher.search(
-            self.query_for(query, category_id=category_id, now=now),
-            limit,
-            count=True,
-            offset=offset,
-        )
+        tantivy_query = self.query_for(query, category_id=category_id, now=now)
+        # Without count tantivy need not score every match (block-max WAND where it can);
+        # one hit past the page tells whether there is more.
+        result = searcher.search(tantivy_query, limit + 1, count=False, offset=offset)
+        hits = result.hits[:limit]
+        if len(result.hits) <= limit and (hits or offset == 0):
+            total, exact = offset + len(hits), True
+        else:
+            at_least = offset + limit if hits else 0
+            total, exact = self._total(searcher, tantivy_query, query, at_least=at_least)
         found = []
-        for score, address in result.hits:
+        for score, address in hits:
             doc = searcher.doc(address)
             published = doc.get_first("published")
             found.append(
@@ -342,13 +393,90 @@ class TantivyBackend(SearchBackend):
                     title=doc.get_first("title").decode("utf-8"),
                     free=FreeParts.loads(doc.get_first("free").decode("utf-8")),
                     category_id=doc.get_first("category_id"),
+                    piece_count=doc.get_first("piece_count") or 1,
                     published_at=(
-                        datetime.fromtimestamp(published, UTC) if published is not None else None
+                        datetime.fromtimestamp(published, UTC)
+                        if published is not None and published < NEVER
+                        else None
                     ),
                     score=score,
                 )
             )
-        return result.count, found
+        return Page(total, exact, found)
+
+    def _total(
+        self, searcher: tantivy.Searcher, tantivy_query: Query, query: ParsedQuery, at_least: int
+    ) -> tuple[int, bool]:
+        """How many match, past the page: counted when few can (the rarest term's documents
+        bound them), else estimated (never below what the pages so far showed)."""
+        bounds = [self._clause_bound(searcher, clause) for clause in query.clauses]
+        if min(bounds) <= EXACT_COUNT_MAX or at_least == 0:
+            # Few can match (or a page past the end, which should say how many there are).
+            return searcher.search(tantivy_query, 1, count=True).count, True
+        # As if the clauses were independent: a guess of the right size, for "约 N 篇".
+        docs = max(1, searcher.num_docs)
+        estimate = docs
+        for bound in bounds:
+            estimate *= bound / docs
+        return max(at_least + 1, min(int(estimate), min(bounds))), False
+
+    def _clause_bound(self, searcher: tantivy.Searcher, clause: Clause) -> int:
+        """At most this many documents match the clause: each match holds every bigram of
+        each of its words (as a word, inside a longer one, or in the run as written)."""
+        grams = {gram for word in clause.words for gram in bigrams(word)} or set(clause.bigrams)
+        if clause.phrase:
+            grams = set(clause.bigrams)
+        if not grams:
+            return searcher.num_docs
+        return min(
+            searcher.doc_freq("title_bigrams", gram) + searcher.doc_freq("body_bigrams", gram)
+            for gram in grams
+        )
+
+    # --- the suggestion vocabulary -------------------------------------------------------------
+
+    def _entries(self, field: str, keys: Iterable[str]) -> dict[str, int]:
+        searcher = self.searcher()
+        found: dict[str, int] = {}
+        for key in dict.fromkeys(keys):
+            prefix = f"{key}{suggestions.SEPARATOR}"
+            for term, count in searcher.terms_with_prefix(field, prefix, limit=SUGGEST_LIMIT):
+                entry = (
+                    term[len(prefix) :]
+                    if field == "suggest_pinyin"
+                    else term.split(suggestions.SEPARATOR, 1)[1]
+                )
+                found[entry] = max(found.get(entry, 0), count)
+        # A title entry may be a common word of the text too.
+        for entry in found:
+            found[entry] = max(
+                found[entry],
+                searcher.doc_freq("title_words", entry),
+                searcher.doc_freq("body_words", entry),
+            )
+        return found
+
+    def entries_by_pinyin(self, key: str) -> dict[str, int]:
+        return self._entries("suggest_pinyin", [key])
+
+    def entries_near(self, keys: Iterable[str]) -> dict[str, int]:
+        return self._entries("suggest_near", keys)
+
+    def text_frequency(self, text: str, cap: int) -> int:
+        searcher = self.searcher()
+        known = max(
+            searcher.doc_freq("title_words", text),
+            searcher.doc_freq("body_words", text),
+            searcher.doc_freq("suggest_near", f"{text}{suggestions.SEPARATOR}{text}"),
+        )
+        grams = tuple(bigrams(text))
+        if known >= cap or not grams:
+            return known
+        # Not a word of its own: in the text as written (the bigrams in a row)?
+        as_written = self._either(
+            self._sequence("title_bigrams", grams), self._sequence("body_bigrams", grams)
+        )
+        return max(known, len(searcher.search(as_written, cap, count=False).hits))
 
     def related(self, terms: list[str], *, exclude_id: int, limit: int, now: datetime) -> list[int]:
         if not terms:

@@ -42,10 +42,10 @@ def node(tmp_path, name: str) -> TantivyBackend:
 def found_on(backend, query: str) -> list[int]:
     """What a search on that node finds: the facade's check, then the node's index."""
     follow.before_search(backend)
-    _, hits = backend.search(
+    page = backend.search(
         parse_query(query), category_id=None, offset=0, limit=10, now=datetime.now(UTC)
     )
-    return [hit.article_id for hit in hits]
+    return [hit.article_id for hit in page.found]
 
 
 def found(query: str) -> list[int]:
