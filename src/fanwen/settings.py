@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "fanwen.stats",
     "fanwen.seo",
     "fanwen.support",
+    "fanwen.checks",
 ]
 
 MIDDLEWARE = [
@@ -501,6 +502,11 @@ FANWEN_PAGE_IP_RATE_LIMIT = env_int("FANWEN_PAGE_IP_RATE_LIMIT", 240)
 # a reader refines a query a few times, a phrase walker asks hundreds.
 FANWEN_SEARCH_RATE_LIMIT = env_int("FANWEN_SEARCH_RATE_LIMIT", 20)
 FANWEN_SEARCH_IP_RATE_LIMIT = env_int("FANWEN_SEARCH_IP_RATE_LIMIT", 120)
+# 原创度检测 (/check/): free checks a day per visitor and per IP (UTC days; 0 turns a limit
+# off); a running pass or staff checks without limit. A kept report lives this many days.
+FANWEN_CHECK_FREE_PER_DAY = env_int("FANWEN_CHECK_FREE_PER_DAY", 3)
+FANWEN_CHECK_FREE_PER_IP_DAY = env_int("FANWEN_CHECK_FREE_PER_IP_DAY", 3)
+FANWEN_CHECK_REPORT_DAYS = env_int("FANWEN_CHECK_REPORT_DAYS", 30)
 # Proxies whose X-Forwarded-For / X-Real-IP name the client (IPs or CIDRs, comma separated):
 # the nginx in front, e.g. 127.0.0.1. Empty: REMOTE_ADDR is the client, headers are ignored.
 FANWEN_TRUSTED_PROXIES = env_list("FANWEN_TRUSTED_PROXIES", [])

@@ -42,6 +42,8 @@ urlpatterns = [
     path("staff/", include("fanwen.staff.urls")),
     path("staff/", include("fanwen.protection.staff_urls")),
     path("", include("fanwen.search.urls")),
+    # 原创度检测: a buyer's draft against the library.
+    path("", include("fanwen.checks.urls")),
     # Per-reader state of a cached article page; before the library routes, which own /a/.
     path("a/<int:article_id>/access.json", article_access, name="article-access"),
     # The paywall's "opened" beacon (the dashboard's funnel).

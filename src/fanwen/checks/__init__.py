@@ -1,0 +1,1 @@
+"""原创度检测 (/check/): how much of a buyer's draft reads like library text (matching.py)."""

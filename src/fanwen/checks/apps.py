@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ChecksConfig(AppConfig):
+    name = "fanwen.checks"
+    label = "checks"
+    verbose_name = "原创度检测"
