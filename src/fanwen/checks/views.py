@@ -68,8 +68,9 @@ def _take_free_check(request: HttpRequest) -> bool:
 def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
-    # A kept report's link is its key: never sent on to another page as a referrer.
-    response["Referrer-Policy"] = "no-referrer"
+    # A kept report's link is its key: never sent to another site as a referrer. (Not
+    # no-referrer: the browser would then send "Origin: null" and fail the form's CSRF check.)
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

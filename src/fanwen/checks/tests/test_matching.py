@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fanwen.checks import matching
 from fanwen.checks.tests.conftest import SAFETY, VOLUNTEER
-from fanwen.checks.tests.fresh import FRESH_SENTENCES
+from fanwen.checks.tests.testset import FRESH_SENTENCES
 
 LIBRARY = "".join(SAFETY) + "\n" + "".join(VOLUNTEER)
 

@@ -18,7 +18,7 @@ from fanwen.accounts.models import Visitor
 from fanwen.accounts.visitors import set_visitor_cookie
 from fanwen.checks.models import KeptReport
 from fanwen.checks.tests.conftest import SAFETY, VOLUNTEER
-from fanwen.checks.tests.fresh import FRESH_SENTENCES
+from fanwen.checks.tests.testset import FRESH_SENTENCES
 from fanwen.orders.models import Entitlement
 
 CHECK = "/check/"
@@ -183,7 +183,7 @@ def test_a_kept_report_has_a_private_link_until_deleted(client, small_library):
     report = client.get(page["Location"])
     html = report.content.decode()
     assert report.status_code == 200 and 'id="ck-share">33%<' in html and OWN in html
-    assert report["Referrer-Policy"] == "no-referrer" and "noindex" in report["X-Robots-Tag"]
+    assert report["Referrer-Policy"] == "same-origin" and "noindex" in report["X-Robots-Tag"]
     assert client.get(f"/check/r/{kept.token[:-1]}x/").status_code == 404
     deleted = client.post(f"/check/r/{kept.token}/delete/")
     assert deleted.status_code == 302 and not KeptReport.objects.exists()

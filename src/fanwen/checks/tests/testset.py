@@ -1,9 +1,23 @@
-"""Sentences of work documents written for these tests: in the style of the library (reports,
-plans, speeches, letters) but found in neither the demo articles nor bench/corpus.py's bank.
+"""The originality test set (test_originality.py, bench/check.py): drafts of library sentences,
+lightly edited and shuffled, mixed with sentences of the buyer's own.
 
-Each one is concrete (a place, a number, a decision), as a buyer's own lines about their own
-unit are; none is a stock phrase, so a check that flags them is wrong.
+FRESH_SENTENCES are work-document sentences written for this: in the style of the library
+(reports, plans, speeches, letters) but found in neither the demo articles nor bench/corpus.py's
+bank. Each one is concrete (a place, a number, a decision), as a buyer's own lines about their
+own unit are; none is a stock phrase, so a check that flags them is wrong.
 """
+
+from __future__ import annotations
+
+import random
+
+# What a buyer types over a model essay's words: common characters.
+TYPED = (
+    "的了在和是有这中大为上个我以要们到作地于出就对成会可发年同工也能下过说种面而方后多定行学所得进"
+    "着等部度家力里如自理起现实加都体制机当使点从业本去把性好应开还因由其然前外天事平全表间样与关各"
+    "重新内数正心反明看又利比但第向道此变条只结解问意建月公无系很情最立代想已通并提直题程展果员位入"
+    "常文总次品式活设管件长求老基资边流路级少知较将组见计别期根"
+)
 
 FRESH_SENTENCES: tuple[str, ...] = (
     "三号楼二单元的声控灯坏了快两个月，物业答应本周五前全部换成人体感应灯。",
@@ -108,3 +122,42 @@ FRESH_SENTENCES: tuple[str, ...] = (
     "为了准备这次迎检，我们连续加了两周的班，把近三年的台账重新整理了一遍。",
     "有的商户把货物堆到了消防通道上，我们上门劝导了三次才清理干净。",
 )
+
+
+def library_sentences(texts) -> list[str]:
+    """The sentences of 15-80 characters that end in a stop, each once, in order of `texts`."""
+    from fanwen.checks.matching import split_sentences
+
+    found: dict[str, None] = {}
+    for text in texts:
+        for line in split_sentences(text):
+            for sentence in line:
+                if 15 <= len(sentence) <= 80 and sentence[-1] in "。！？；":
+                    found.setdefault(sentence, None)
+    return list(found)
+
+
+def lightly_edited(sentence: str, rng: random.Random) -> str:
+    """A few characters changed: one in every 15, at most three, never the same one twice."""
+    chars = list(sentence)
+    places = [i for i, ch in enumerate(chars) if "\u4e00" <= ch <= "\u9fff"]
+    for i in rng.sample(places, min(3, max(1, len(sentence) // 15), len(places))):
+        chars[i] = rng.choice([ch for ch in TYPED if ch != chars[i]])
+    return "".join(chars)
+
+
+def make_draft(
+    copied_from: list[str], own_count: int, rng: random.Random
+) -> tuple[str, set[str], set[str]]:
+    """A draft of `copied_from` (each lightly edited) and `own_count` fresh sentences, shuffled
+    into paragraphs of 3-6 sentences; also the copied and the own sentences as written."""
+    copied = [lightly_edited(sentence, rng) for sentence in copied_from]
+    own = rng.sample(FRESH_SENTENCES, own_count)
+    sentences = copied + own
+    rng.shuffle(sentences)
+    paragraphs, start = [], 0
+    while start < len(sentences):
+        size = rng.randint(3, 6)
+        paragraphs.append("".join(sentences[start : start + size]))
+        start += size
+    return "\n".join(paragraphs), set(copied), set(own)
