@@ -96,16 +96,18 @@ def _codes(text: str) -> tuple[np.ndarray, np.ndarray]:
 def text_grams(text: str) -> tuple[np.ndarray, np.ndarray, int]:
     """(3-gram keys, sentence number of each, number of sentences) of a text.
 
-    3-grams are packed as dedup packs them (three 21-bit code points); those that span a
-    sentence end are dropped. A 3-gram twice in one sentence is there twice (containment
-    counts distinct ones among the few that hit).
+    A 3-gram is three 16-bit characters in one uint64 (a character past the BMP, rare in
+    Chinese text, shares its low 16 bits with one inside it); 3-grams that span a sentence end
+    are dropped. A 3-gram twice in one sentence is there twice (containment counts distinct
+    ones among the few that hit).
     """
     codes, is_stop = _codes(text)
     if codes.size < 3:
         return _EMPTY_KEYS, _EMPTY_SIDS, 1
+    codes &= np.uint64(0xFFFF)
     sentence = np.cumsum(is_stop, dtype=np.int32)
     valid = ~(is_stop[:-2] | is_stop[1:-1] | is_stop[2:])
-    packed = (codes[:-2] << np.uint64(42)) | (codes[1:-1] << np.uint64(21)) | codes[2:]
+    packed = (codes[:-2] << np.uint64(32)) | (codes[1:-1] << np.uint64(16)) | codes[2:]
     return packed[valid], sentence[:-2][valid], int(sentence[-1]) + 1
 
 
@@ -117,54 +119,71 @@ def sentence_keys(sentence: str) -> tuple[np.ndarray, int]:
     return np.unique(keys), chars
 
 
+_LOW16 = np.uint64(0xFFFF)
+_SHIFT = np.uint64(16)
+
+
 @dataclass
 class ArticleGrams:
     """An article's sentences as 3-grams: what a draft sentence is compared with."""
 
     article_id: int
     title: str
-    keys: np.ndarray  # uint64
-    sids: np.ndarray  # int32, sentence numbers across all the pieces
+    # key << 16 | sentence (numbered across the pieces), sorted: one array, sorted once.
+    entries: np.ndarray
     version: tuple
+
+    @property
+    def size(self) -> int:
+        return int(self.entries.size)
 
     def containment(self, keys: np.ndarray) -> float:
         """The largest share of `keys` (distinct) found in one sentence here, or in two
         adjacent ones (two sentences joined into one)."""
         need = len(keys)
-        if not need or not self.keys.size:
+        if not need or not self.entries.size:
             return 0.0
-        hit = np.isin(self.keys, keys)
-        hit_sids = self.sids[hit]
-        # Repeats counted: an upper bound, exact below when it could reach the threshold.
-        if hit_sids.size < THRESHOLD * need:
+        low = keys << _SHIFT
+        left = np.searchsorted(self.entries, low, "left")
+        right = np.searchsorted(self.entries, low | _LOW16, "right")
+        counts = right - left
+        found = counts > 0
+        # Keys found anywhere in the article bound what any one sentence holds.
+        if found.sum() < THRESHOLD * need:
             return 0.0
-        hit_keys = self.keys[hit]
-        order = np.lexsort((hit_keys, hit_sids))
-        hit_keys, hit_sids = hit_keys[order], hit_sids[order]
-        first = np.ones(hit_keys.size, dtype=bool)
-        first[1:] = (hit_keys[1:] != hit_keys[:-1]) | (hit_sids[1:] != hit_sids[:-1])
-        counts = np.bincount(hit_sids[first])
-        best = int(counts.max())
-        if best >= THRESHOLD * need or counts.size < 2:
+        counts = counts[found]
+        # Every (key, place) hit: key number i, at the positions left[i] .. right[i] - 1.
+        which = np.repeat(np.flatnonzero(found), counts)
+        starts = np.repeat(left[found] - np.cumsum(counts) + counts, counts)
+        sids = (self.entries[starts + np.arange(which.size)] & _LOW16).astype(np.int64)
+        # A key twice in one sentence counts once.
+        pairs = np.unique(sids * need + which)
+        hit_sids = pairs // need
+        per_sentence = np.bincount(hit_sids)
+        best = int(per_sentence.max())
+        if best >= THRESHOLD * need or per_sentence.size < 2:
             return best / need
-        pair = int(np.argmax(counts[:-1] + counts[1:]))
-        if counts[pair] + counts[pair + 1] < THRESHOLD * need:
+        pair = int(np.argmax(per_sentence[:-1] + per_sentence[1:]))
+        if per_sentence[pair] + per_sentence[pair + 1] < THRESHOLD * need:
             return best / need
         in_pair = (hit_sids == pair) | (hit_sids == pair + 1)
-        return max(best, len(np.unique(hit_keys[in_pair]))) / need
+        return max(best, len(np.unique(pairs[in_pair] % need))) / need
 
 
 def article_grams(article_id: int, title: str, texts: list[str], version: tuple) -> ArticleGrams:
     # Pieces joined at a sentence end: one pass over the article.
     keys, sids, _ = text_grams("\n".join(texts))
-    return ArticleGrams(article_id, title, keys, sids, version)
+    # Past 65,535 sentences (no article has them) the rest count as the last one.
+    entries = (keys << _SHIFT) | np.minimum(sids, 0xFFFF).astype(np.uint64)
+    entries.sort()
+    return ArticleGrams(article_id, title, entries, version)
 
 
 # Articles read for earlier checks, by id; an entry is good while the article's version and
-# update time are unchanged. Bounded by 3-grams held (12 bytes each: ~24 MB
-# per process, a few hundred articles).
+# update time are unchanged. Bounded by 3-grams held (8 bytes each: ~24 MB per process,
+# some 400 articles of the generated library's size).
 _CACHE: OrderedDict[int, ArticleGrams] = OrderedDict()
-_CACHE_GRAMS = 2_000_000
+_CACHE_GRAMS = 3_000_000
 _cache_size = 0
 _cache_lock = threading.Lock()
 
@@ -174,12 +193,12 @@ def _cache_put(grams: ArticleGrams) -> None:
     with _cache_lock:
         old = _CACHE.pop(grams.article_id, None)
         if old is not None:
-            _cache_size -= old.keys.size
+            _cache_size -= old.size
         _CACHE[grams.article_id] = grams
-        _cache_size += grams.keys.size
+        _cache_size += grams.size
         while _cache_size > _CACHE_GRAMS and len(_CACHE) > 1:
             _, dropped = _CACHE.popitem(last=False)
-            _cache_size -= dropped.keys.size
+            _cache_size -= dropped.size
 
 
 def clear_cache() -> None:
