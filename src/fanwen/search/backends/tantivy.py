@@ -382,7 +382,9 @@ class TantivyBackend(SearchBackend):
             total, exact = offset + len(hits), True
         else:
             at_least = offset + limit if hits else 0
-            total, exact = self._total(searcher, tantivy_query, query, at_least=at_least)
+            total, exact = self._total(
+                searcher, tantivy_query, query, category_id=category_id, at_least=at_least
+            )
         found = []
         for score, address in hits:
             doc = searcher.doc(address)
@@ -405,47 +407,60 @@ class TantivyBackend(SearchBackend):
         return Page(total, exact, found)
 
     def _total(
-        self, searcher: tantivy.Searcher, tantivy_query: Query, query: ParsedQuery, at_least: int
+        self,
+        searcher: tantivy.Searcher,
+        tantivy_query: Query,
+        query: ParsedQuery,
+        *,
+        category_id: int | None,
+        at_least: int,
     ) -> tuple[int, bool]:
         """How many match, past the page: counted when few can (the rarest term's documents
         bound them), else estimated (never below what the pages so far showed)."""
-        bounds = [self._clause_bound(searcher, clause) for clause in query.clauses]
-        if min(bounds) <= EXACT_COUNT_MAX or at_least == 0:
+        docs = max(1, searcher.num_docs)
+        spans = [self._clause_span(searcher, clause) for clause in query.clauses]
+        if category_id is not None:
+            in_category = searcher.doc_freq("category_path", category_id)
+            spans.append((in_category, in_category))
+        if min(bound for bound, _ in spans) <= EXACT_COUNT_MAX or at_least == 0:
             # Few can match (or a page past the end, which should say how many there are).
             return searcher.search(tantivy_query, 1, count=True).count, True
         # As if the clauses were independent: a guess of the right size, for "约 N 篇".
-        docs = max(1, searcher.num_docs)
         estimate = docs
-        for bound in bounds:
-            estimate *= bound / docs
-        return max(at_least + 1, min(int(estimate), min(bounds))), False
+        for _, likely in spans:
+            estimate *= min(docs, likely) / docs
+        return max(at_least + 1, int(estimate)), False
 
-    def _clause_bound(self, searcher: tantivy.Searcher, clause: Clause) -> int:
-        """At most this many documents match the clause: each match holds every bigram of
-        each of its words (as a word, inside a longer one, or in the run as written)."""
+    def _clause_span(self, searcher: tantivy.Searcher, clause: Clause) -> tuple[int, int]:
+        """(at most, likely) how many documents match the clause: each match holds every
+        bigram of each of its words (as a word, inside a longer one, or in the run as written),
+        in its title or its body; most documents that have one in the title have it in the
+        body too."""
         grams = {gram for word in clause.words for gram in bigrams(word)} or set(clause.bigrams)
         if clause.phrase:
             grams = set(clause.bigrams)
         if not grams:
-            return searcher.num_docs
-        return min(
-            searcher.doc_freq("title_bigrams", gram) + searcher.doc_freq("body_bigrams", gram)
+            return searcher.num_docs, searcher.num_docs
+        counts = [
+            (searcher.doc_freq("title_bigrams", gram), searcher.doc_freq("body_bigrams", gram))
             for gram in grams
-        )
+        ]
+        return min(t + b for t, b in counts), min(max(t, b) for t, b in counts)
 
     # --- the suggestion vocabulary -------------------------------------------------------------
 
     def _entries(self, field: str, keys: Iterable[str]) -> dict[str, int]:
         searcher = self.searcher()
         found: dict[str, int] = {}
+        # Counted in live documents only: a removed article's title stays in the term
+        # dictionary until its segment is merged.
+        live = Query.all_query()
         for key in dict.fromkeys(keys):
             prefix = f"{key}{suggestions.SEPARATOR}"
-            for term, count in searcher.terms_with_prefix(field, prefix, limit=SUGGEST_LIMIT):
-                entry = (
-                    term[len(prefix) :]
-                    if field == "suggest_pinyin"
-                    else term.split(suggestions.SEPARATOR, 1)[1]
-                )
+            for term, count in searcher.terms_with_prefix(
+                field, prefix, filter_query=live, limit=SUGGEST_LIMIT
+            ):
+                entry = term[len(prefix) :]
                 found[entry] = max(found.get(entry, 0), count)
         # A title entry may be a common word of the text too.
         for entry in found:

@@ -272,3 +272,20 @@ def test_a_node_the_database_no_longer_knows_rebuilds(category, tmp_path) -> Non
     SearchNode.objects.all().delete()
     apply_outbox_job()
     assert SearchNode.objects.filter(name=follow.node_name(get_backend())).exists()
+
+
+def test_a_new_title_becomes_suggestable_on_another_node_by_its_own_cursor(category, tmp_path):
+    from fanwen.search.suggestions import suggest
+
+    b = node(tmp_path, "b")
+    follow.before_search(b)
+    assert suggest("禁毒宣传活动总洁", b) == ""
+    article = draft(category, "禁毒宣传活动总结", "开展禁毒宣传进校园活动。")
+    do_publish_article(article)
+    # B's vocabulary is its index: it learns the title when it applies the log, like the rest.
+    follow.before_search(b)
+    assert suggest("禁毒宣传活动总洁", b) == "禁毒宣传活动总结"
+    assert search.suggest("jindu xuanchuan") == "禁毒宣传"
+    do_hide_article(article)
+    follow.before_search(b)
+    assert suggest("禁毒宣传活动总洁", b) == ""
