@@ -69,3 +69,17 @@ def test_a_report_survives_being_kept():
     again = matching.Report.from_json(report.to_json())
     assert again.to_json() == report.to_json()
     assert again.annotated()[0][0][1].url == "/a/7.html" and again.share == 100
+
+
+def test_a_rewritten_piece_is_found_by_its_minhash_bands(db):
+    from fanwen.checks.tests.conftest import write_article
+    from fanwen.library.importer import dedup
+    from fanwen.library.models import Category, Piece
+
+    text = "\n".join(FRESH_SENTENCES[:12])
+    article = write_article(Category.objects.create(name="总结", slug="zj"), "某总结", text)
+    Piece.objects.filter(article=article).update(**dedup.signature_fields(text))
+    # A few characters changed here and there: the draft is still mostly that piece.
+    rewritten = text.replace("三号楼", "五号楼").replace("四十二家", "三十六家")
+    assert matching.band_neighbours(rewritten) == [article.pk]
+    assert matching.band_neighbours("\n".join(FRESH_SENTENCES[40:52])) == []
