@@ -9,7 +9,8 @@ indexed twice (fanwen.search.backends: `suggest_pinyin`, `suggest_near`):
   commonest Chinese typo (申清书, 工做), and a query typed in pinyin find the entry directly;
 - by its one-character deletions (SymSpell): a query and an entry one edit apart share a key.
 
-A span of the query is replaced only when it is rare in the index and a candidate is common:
+A span of the query is replaced only when it is rare in the index (in at most OWN_RARE
+articles) and a candidate is common:
 candidates rank by pinyin equality, then edit distance, then how many articles have them.
 """
 
@@ -31,9 +32,11 @@ MAX_ENTRIES = 40
 # A query span up to this many characters, or jieba words, is looked up as one.
 MAX_SPAN = 16
 MAX_WINDOW = 4
-# A candidate must be this many times as common as the span it replaces.
+# A span in more articles than this is taken as meant (政治 is not a typo of 整治, however
+# common that is); a rarer one may be replaced by a candidate RATIO times as common.
+OWN_RARE = 2
 RATIO = 5
-# How far a span's own occurrences are counted (enough to compare with RATIO).
+# How far a span's own occurrences are counted.
 OWN_CAP = 20
 # At most this many runs of a query are corrected (a 60-character query has few).
 MAX_RUNS = 8
@@ -118,17 +121,27 @@ def _best(
     span: str, vocabulary: Vocabulary, *, by_edit: bool, pinyin: str | None = None
 ) -> str | None:
     """The entry most likely meant by `span`, or None when the span looks right as it is."""
-    own = vocabulary.text_frequency(span, OWN_CAP)
-    ranked: list[tuple[int, int, int, str]] = []
     key = pinyin if pinyin is not None else pinyin_key(span)
-    for entry, count in vocabulary.entries_by_pinyin(key).items():
-        if entry != span and count >= max(1, RATIO * own):
-            ranked.append((0, edit_distance(span, entry), -count, entry))
+    # (sounds the same: 0, else 1; edit distance; more articles first; the entry)
+    ranked = [
+        (0, edit_distance(span, entry), -count, entry)
+        for entry, count in vocabulary.entries_by_pinyin(key).items()
+        if entry != span
+    ]
+    if by_edit and len(span) >= 3:
+        ranked += [
+            (1, 1, -count, entry)
+            for entry, count in vocabulary.entries_near([span, *deletions(span)]).items()
+            if entry != span and edit_distance(span, entry) == 1
+        ]
+    if not ranked:
+        return None
+    # Only now how common the span itself is: the term lookups above cost far less.
+    own = vocabulary.text_frequency(span, OWN_CAP)
+    if own > OWN_RARE:
+        return None
     # A span that is in the index as written is not a typo of a different-sounding word.
-    if by_edit and own == 0 and len(span) >= 3:
-        for entry, count in vocabulary.entries_near([span, *deletions(span)]).items():
-            if entry != span and edit_distance(span, entry) == 1:
-                ranked.append((1, 1, -count, entry))
+    ranked = [r for r in ranked if -r[2] >= max(1, RATIO * own) and (r[0] == 0 or own == 0)]
     return min(ranked)[3] if ranked else None
 
 
