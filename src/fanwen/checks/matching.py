@@ -4,8 +4,8 @@
    MIN_CHARS letters, digits and Chinese characters is shown but not judged.
 2. Candidates per sentence, cheapest first: the articles earlier sentences matched, the
    articles whose pieces share a MinHash band with the whole draft (importer/dedup: a
-   rewritten piece), and then the search index: the sentence's rarest character bigrams as
-   one OR query, top CANDIDATES_PER_SENTENCE published articles.
+   rewritten piece), and then the search index: the rarest character bigram of each of
+   QUERY_BIGRAMS stretches of the sentence, as one OR query, top CANDIDATES_PER_SENTENCE.
 3. A candidate article's pieces are read from the database once (the index does not store the
    body) and cut into sentences of character 3-grams (dedup's normalisation, after the search
    index's folding, so 繁体 and full-width text match too); the 3-grams are cached per article.
@@ -37,7 +37,8 @@ THRESHOLD = 0.5
 # Normalised characters a sentence needs to be judged (6 3-grams): "一、基本情况" is not.
 MIN_CHARS = 8
 CANDIDATES_PER_SENTENCE = 3
-# The rarest bigrams of a sentence asked of the index: enough to survive a few edits.
+# Stretches of a sentence whose rarest bigram the index is asked for: spread enough that a
+# few edited characters leave most of the query intact.
 QUERY_BIGRAMS = 8
 # Articles that matched earlier sentences, tried before asking the index.
 EARLIER_SOURCES = 8
