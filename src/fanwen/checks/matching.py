@@ -259,10 +259,13 @@ class IndexCandidates:
 
         backend = get_backend()
         self.backend = backend if isinstance(backend, TantivyBackend) else None
+        # An empty index (a new node rebuilding it) would make every draft look original.
+        self.ready = False
         if self.backend is None:
             return
         before_search(backend)
         self.searcher = backend.searcher()
+        self.ready = self.searcher.num_docs > 0
         self.freq: dict[str, int] = {}
 
     def _doc_freq(self, gram: str) -> int:
@@ -346,7 +349,8 @@ class Report:
     judged: int = 0
     matched: int = 0
     chars: int = 0
-    unchecked: int = 0  # judged sentences left uncompared at the deadline
+    # Judged sentences the index was not asked about: past the deadline, or no index yet.
+    unchecked: int = 0
     elapsed_ms: float = 0.0
 
     @property
@@ -487,7 +491,7 @@ def check(draft: str, candidates: IndexCandidates | None = None) -> Report:
                     break
         if not batch:
             break
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or not getattr(index, "ready", True):
             report.unchecked += len(batch)
             continue
         asked = [

@@ -233,3 +233,12 @@ def test_a_pass_held_by_the_logged_in_account_counts_in_any_browser(client, smal
     client.force_login(user)
     codes = [client.post(CHECK, {"draft": OWN}).status_code for _ in range(5)]
     assert codes == [200] * 5
+
+
+def test_without_a_search_index_the_result_says_it_may_be_low(client, small_library, settings):
+    settings.SEARCH_BACKENDS["default"]["OPTIONS"]["path"] += "-elsewhere"
+    from fanwen.search.backends import backends
+
+    backends.reset()
+    html = client.post(CHECK, {"draft": draft_with_a_copied_sentence()}).content.decode()
+    assert "未能与整个范文库比对" in html
