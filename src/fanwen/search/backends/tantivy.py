@@ -374,8 +374,8 @@ class TantivyBackend(SearchBackend):
     ) -> Page:
         searcher = self.searcher()
         tantivy_query = self.query_for(query, category_id=category_id, now=now)
-        # Without count tantivy need not score every match (block-max WAND where it can);
-        # one hit past the page tells whether there is more.
+        # No count: tantivy may then prune with block-max WAND (a plain union of terms only;
+        # the total comes from _total when needed). One hit past the page says whether more.
         result = searcher.search(tantivy_query, limit + 1, count=False, offset=offset)
         hits = result.hits[:limit]
         if len(result.hits) <= limit and (hits or offset == 0):
