@@ -422,13 +422,16 @@ class TantivyBackend(SearchBackend):
         if category_id is not None:
             in_category = searcher.doc_freq("category_path", category_id)
             spans.append((in_category, in_category))
-        if min(bound for bound, _ in spans) <= EXACT_COUNT_MAX or at_least == 0:
-            # Few can match (or a page past the end, which should say how many there are).
-            return searcher.search(tantivy_query, 1, count=True).count, True
         # As if the clauses were independent: a guess of the right size, for "约 N 篇".
         estimate = docs
         for _, likely in spans:
             estimate *= min(docs, likely) / docs
+        # Counted when few can match, or few seem to (words that go together, 档案管理 心得,
+        # match more often than chance says; the rarest clause then holds no more than about
+        # √(2 × EXACT_COUNT_MAX × library) documents), or on a page past the end.
+        few = min(bound for bound, _ in spans) <= EXACT_COUNT_MAX or estimate <= EXACT_COUNT_MAX
+        if few or at_least == 0:
+            return searcher.search(tantivy_query, 1, count=True).count, True
         return max(at_least + 1, int(estimate)), False
 
     def _clause_span(self, searcher: tantivy.Searcher, clause: Clause) -> tuple[int, int]:
@@ -445,7 +448,12 @@ class TantivyBackend(SearchBackend):
             (searcher.doc_freq("title_bigrams", gram), searcher.doc_freq("body_bigrams", gram))
             for gram in grams
         ]
-        return min(t + b for t, b in counts), min(max(t, b) for t, b in counts)
+        likely = min(max(t, b) for t, b in counts)
+        for word in () if clause.phrase else clause.words:
+            t, b = searcher.doc_freq("title_words", word), searcher.doc_freq("body_words", word)
+            if len(word) > 2 and t + b >= COMMON_DOCS:
+                likely = min(likely, max(t, b))  # found as a word only (_word)
+        return min(t + b for t, b in counts), likely
 
     # --- the suggestion vocabulary -------------------------------------------------------------
 
