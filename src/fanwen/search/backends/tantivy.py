@@ -34,7 +34,8 @@ from fanwen.search.documents import FreeParts, IndexDoc
 # A new schema gets a new folder; `fanwen search_reindex` fills it.
 # v2: the body text is no longer stored, the free parts are.
 # v3: the piece count (for the page's title, "(优秀N篇)"); the suggestion fields.
-SCHEMA_VERSION = 3
+# v4: the id bucket ("tier"), for searching the newest articles first.
+SCHEMA_VERSION = 4
 TITLE_BOOST = 4.0
 WORD_FIELDS = ("title_words", "body_words")
 BIGRAM_FIELDS = ("title_bigrams", "body_bigrams")
@@ -48,6 +49,13 @@ EXACT_COUNT_MAX = 2000
 # inside longer words, the run as written in the body) is not worth reading positions for.
 COMMON_DOCS = 2000
 NEVER = 2**62
+# Articles by id in one bucket of the "tier" field: a query that may match many searches the
+# newest buckets first (about RING_DOCS articles, then each ring as many as all before it) and
+# stops when the page is full, so a page costs about the same in a library of any size.
+TIER_IDS = 8192
+RING_DOCS = 8192
+# At most this many possible matches are ranked over the whole library at once.
+FEW_DOCS = 300
 # Small writes (the outbox) need little memory; a rebuild gets more and all cores.
 INCREMENTAL_HEAP = 32_000_000
 REBUILD_HEAP = 400_000_000
@@ -59,6 +67,7 @@ CURSOR_FILE = "fanwen-cursor.json"
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    builder.add_unsigned_field("tier", indexed=True)
     builder.add_unsigned_field("category_id", stored=True)
     builder.add_unsigned_field("piece_count", stored=True)
     builder.add_unsigned_field("category_path", indexed=True)
@@ -86,6 +95,7 @@ def to_document(doc: IndexDoc, analysis: Analysis) -> tantivy.Document:
     title, text, (pinyin_terms, near_terms) = analysis
     document = tantivy.Document()
     document.add_unsigned("id", doc.article_id)
+    document.add_unsigned("tier", doc.article_id // TIER_IDS)
     document.add_unsigned("category_id", doc.category_id)
     for category_id in doc.category_path:
         document.add_unsigned("category_path", category_id)
@@ -374,17 +384,23 @@ class TantivyBackend(SearchBackend):
     ) -> Page:
         searcher = self.searcher()
         tantivy_query = self.query_for(query, category_id=category_id, now=now)
-        # No count: tantivy may then prune with block-max WAND (a plain union of terms only;
-        # the total comes from _total when needed). One hit past the page says whether more.
-        result = searcher.search(tantivy_query, limit + 1, count=False, offset=offset)
-        hits = result.hits[:limit]
-        if len(result.hits) <= limit and (hits or offset == 0):
-            total, exact = offset + len(hits), True
-        else:
-            at_least = offset + limit if hits else 0
-            total, exact = self._total(
-                searcher, tantivy_query, query, category_id=category_id, at_least=at_least
+        rings = self._rings(searcher) if self._may_match_many(searcher, query) else []
+        if len(rings) > 1:
+            hits, total, exact = self._search_rings(
+                searcher, tantivy_query, rings, offset=offset, limit=limit
             )
+        else:
+            # No count: tantivy may then prune with block-max WAND (a plain union of terms only;
+            # the total comes from _total when needed). One hit past the page says whether more.
+            result = searcher.search(tantivy_query, limit + 1, count=False, offset=offset)
+            hits = result.hits[:limit]
+            if len(result.hits) <= limit and (hits or offset == 0):
+                total, exact = offset + len(hits), True
+            else:
+                at_least = offset + limit if hits else 0
+                total, exact = self._total(
+                    searcher, tantivy_query, query, category_id=category_id, at_least=at_least
+                )
         found = []
         for score, address in hits:
             doc = searcher.doc(address)
@@ -405,6 +421,66 @@ class TantivyBackend(SearchBackend):
                 )
             )
         return Page(total, exact, found)
+
+    def _may_match_many(self, searcher: tantivy.Searcher, query: ParsedQuery) -> bool:
+        # Few possible matches are cheap to rank over the whole library, and rank best there.
+        bounds = [self._clause_span(searcher, clause)[0] for clause in query.clauses]
+        return bool(bounds) and min(bounds) > FEW_DOCS
+
+    def _rings(self, searcher: tantivy.Searcher) -> list[list[int]]:
+        """The library's id buckets, newest first, in rings: the first holds about RING_DOCS
+        articles, each next one as many as all before it, the last whatever is left."""
+        top = max(0, searcher.num_docs // TIER_IDS)
+        # Ids run past the count (deleted articles): look a few buckets further.
+        while any(searcher.doc_freq("tier", top + step) for step in range(1, 9)):
+            top += 1
+        rings: list[list[int]] = []
+        ring: list[int] = []
+        ring_docs = seen = 0
+        for bucket in range(top, -1, -1):
+            ring.append(bucket)
+            ring_docs += searcher.doc_freq("tier", bucket)
+            if ring_docs >= max(RING_DOCS, seen):
+                rings.append(ring)
+                seen += ring_docs
+                ring, ring_docs = [], 0
+        if ring:
+            if rings and ring_docs < RING_DOCS:
+                rings[-1].extend(ring)  # a thin oldest ring joins the one before
+            else:
+                rings.append(ring)
+        return rings
+
+    def _search_rings(
+        self,
+        searcher: tantivy.Searcher,
+        tantivy_query: Query,
+        rings: list[list[int]],
+        *,
+        offset: int,
+        limit: int,
+    ) -> tuple[list, int, bool]:
+        """The page of matches ordered by ring (newest first), then by score within a ring.
+
+        A common query fills its first pages from the newest ring alone, reading none of the
+        older articles' postings; its total is then the rings' count scaled to the library
+        (an estimate). Returns (hits, total, exact)."""
+        hits: list = []
+        matched = covered = 0  # matches in, and articles of, the rings read so far
+        for ring in rings:
+            in_ring = Query.const_score_query(Query.term_set_query(self.schema, "tier", ring), 0.0)
+            ring_query = Query.boolean_query([(Occur.Must, tantivy_query), (Occur.Must, in_ring)])
+            want = limit + 1 - len(hits)
+            skip = max(0, offset - matched)
+            # Counting costs little here: these queries are never pruned, and a ring is small.
+            result = searcher.search(ring_query, want, count=True, offset=skip)
+            hits.extend(result.hits)
+            matched += result.count
+            covered += sum(searcher.doc_freq("tier", bucket) for bucket in ring)
+            if len(hits) > limit:
+                estimate = matched * max(1, searcher.num_docs) // max(1, covered)
+                return hits[:limit], max(offset + limit + 1, estimate), False
+        return hits, matched, True
 
     def _total(
         self,

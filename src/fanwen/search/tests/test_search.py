@@ -250,3 +250,38 @@ def test_related_articles_share_words_and_exclude_the_article(category) -> None:
     assert related[0] == near.pk
     assert base.pk not in related and hidden.pk not in related
     assert len(search.related(base, limit=1)) == 1
+
+
+def test_a_query_that_may_match_many_pages_through_the_newest_articles_first(
+    category, monkeypatch
+) -> None:
+    from fanwen.search.backends import tantivy as backend_module
+
+    # A small library in buckets of 4 ids, rings of 4 articles: 30 matches make four rings.
+    monkeypatch.setattr(backend_module, "TIER_IDS", 4)
+    monkeypatch.setattr(backend_module, "RING_DOCS", 4)
+    monkeypatch.setattr(backend_module, "FEW_DOCS", 2)
+    made = [
+        write_article(category, f"消防演练总结{n}", f"组织消防演练，{FILLER}") for n in range(30)
+    ]
+    for n in range(5):
+        write_article(category, f"例会纪要{n}", FILLER)
+    search.apply_outbox()
+    backend = get_backend()
+    rings = backend._rings(backend.searcher())
+    assert len(rings) >= 3 and rings[0][0] == Article.objects.latest("pk").pk // 4
+    seen: list[int] = []
+    for page in range(1, 5):
+        results = search.search("消防演练", page=page, per_page=10)
+        seen += [hit.article_id for hit in results.hits]
+    # Every match once, across pages; the newest ring's come first.
+    assert sorted(seen) == sorted(a.pk for a in made)
+    newest = {a.pk for a in made if a.pk // 4 in rings[0]}
+    assert set(seen[: len(newest)]) == newest
+    first = search.search("消防演练", page=1, per_page=10)
+    # Estimated from the rings read: their matches scaled to the library's 35 articles.
+    assert not first.total_exact and 11 <= first.total <= 35
+    last = search.search("消防演练", page=3, per_page=10)
+    assert (last.total, last.total_exact) == (30, True)
+    past_the_end = search.search("消防演练", page=5, per_page=10)
+    assert past_the_end.hits == [] and past_the_end.total == 30
