@@ -397,7 +397,7 @@
 
   /* ---- gating ---- */
   function gate(e) {
-    if (state.unlocked) return false;
+    if (state.unlocked || doc.dataset.variant === "clean") return false;
     if (e.type !== "contextmenu" && e.type !== "dragstart" && !selectionInDoc()) return false;
     e.preventDefault();
     openModal("choose");
@@ -411,6 +411,8 @@
     if (!state.unlocked) {
       // The title, the intro and the headings are free: they copy as the browser copies them.
       if (!touchesPaidText(sel)) return;
+      // Served clean (a reader with the right, before refresh() has answered): theirs to copy.
+      if (doc.dataset.variant === "clean") return;
       // Cancelled without data: the clipboard keeps what the reader had copied before.
       e.preventDefault();
       openModal("choose");
