@@ -134,6 +134,7 @@ class TantivyBackend(SearchBackend):
         super().__init__(alias, options)
         self.schema = build_schema()
         self._indexes: dict[Path, tantivy.Index] = {}
+        self._top: tuple[tuple, int] | None = None
         self._lock = threading.Lock()
 
     # --- the index on disk ----------------------------------------------------------------
@@ -430,8 +431,8 @@ class TantivyBackend(SearchBackend):
     def _rings(self, searcher: tantivy.Searcher) -> list[list[int]]:
         """The library's id buckets, newest first, in rings: the first holds about RING_DOCS
         articles, each next one as many as all before it, the last whatever is left."""
-        top = max(0, searcher.num_docs // TIER_IDS)
-        # Ids run past the count (deleted articles): look a few buckets further.
+        top = self._top_bucket(searcher)
+        # Articles added since (ids only grow): a bucket or two past the remembered top.
         while any(searcher.doc_freq("tier", top + step) for step in range(1, 9)):
             top += 1
         rings: list[list[int]] = []
@@ -450,6 +451,18 @@ class TantivyBackend(SearchBackend):
             else:
                 rings.append(ring)
         return rings
+
+    def _top_bucket(self, searcher: tantivy.Searcher) -> int:
+        """The newest article's bucket: read once per state of the index (ids can run far past
+        the count, after deletions or in a database whose sequence has moved on)."""
+        key = (str(self.path()), searcher.num_docs, searcher.num_segments)
+        remembered = self._top
+        if remembered is not None and remembered[0] == key:
+            return remembered[1]
+        newest = searcher.search(Query.all_query(), 1, count=False, order_by_field="id").hits
+        top = int(newest[0][0]) // TIER_IDS if newest else 0
+        self._top = (key, top)
+        return top
 
     def _search_rings(
         self,
