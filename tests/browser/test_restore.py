@@ -61,19 +61,26 @@ def restore_in(page, live_server, number: str) -> str:
     return page.locator(".acc-alert, .acc-form").first.inner_text()
 
 
+def buy_on_a_pc(browser, live_server, article):
+    """Pay for the article in a new PC browser: (its context, the unlocked page, the order number)."""
+    from playwright.sync_api import expect
+
+    context = new_context(browser, live_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(live_server.url + article.get_absolute_url())
+    try_to_copy(page)
+    page.locator('#pw-modal .pw-offer[data-plan="article_copy"]').click()
+    pay_on_sandbox_page(context, page)
+    expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
+    return context, page, Order.objects.get(article=article, status=Order.Status.PAID).out_trade_no
+
+
 @override_settings(FANWEN_RESTORE_PLACES=3)
 def test_a_purchase_restored_in_a_second_browser_copies_in_both(chromium, live_server, shop):  # noqa: F811
     from playwright.sync_api import expect
 
     article = shop[0]
-    first = new_context(chromium, live_server, viewport={"width": 1280, "height": 900})
-    page = first.new_page()
-    page.goto(live_server.url + article.get_absolute_url())
-    try_to_copy(page)
-    page.locator('#pw-modal .pw-offer[data-plan="article_copy"]').click()
-    pay_on_sandbox_page(first, page)
-    expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
-    number = Order.objects.get(article=article, status=Order.Status.PAID).out_trade_no
+    first, page, number = buy_on_a_pc(chromium, live_server, article)
 
     # A phone, never used to buy: the number from the bill, typed with spaces in lower case.
     second = iphone_context(chromium, live_server)
@@ -106,14 +113,7 @@ def test_one_browser_past_the_limit_drops_the_oldest(chromium, live_server, shop
     from playwright.sync_api import expect
 
     article = shop[1]
-    buyer = new_context(chromium, live_server, viewport={"width": 1280, "height": 900})
-    page = buyer.new_page()
-    page.goto(live_server.url + article.get_absolute_url())
-    try_to_copy(page)
-    page.locator('#pw-modal .pw-offer[data-plan="article_copy"]').click()
-    pay_on_sandbox_page(buyer, page)
-    expect(page.locator("#doc")).to_have_attribute("data-variant", "clean", timeout=10_000)
-    number = Order.objects.get(article=article, status=Order.Status.PAID).out_trade_no
+    buyer, page, number = buy_on_a_pc(chromium, live_server, article)
 
     others = [new_context(chromium, live_server) for _ in range(2)]
     pages = [context.new_page() for context in others]

@@ -242,3 +242,19 @@ def test_without_a_search_index_the_result_says_it_may_be_low(client, small_libr
     backends.reset()
     html = client.post(CHECK, {"draft": draft_with_a_copied_sentence()}).content.decode()
     assert "未能与整个范文库比对" in html
+
+
+def test_a_client_rotating_forwarded_ips_headers_and_cookies_gets_three_checks(small_library):
+    from django.test import Client
+
+    draft = {"draft": draft_with_a_copied_sentence()}
+    answered = []
+    for n in range(20):
+        # A new cookie jar, a forged proxy chain and another browser name every time.
+        attacker = Client(
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.{n}",
+            HTTP_X_REAL_IP=f"192.0.2.{n}",
+            HTTP_USER_AGENT=f"Mozilla/5.0 probe/{n}",
+        )
+        answered.append(attacker.post(CHECK, draft).status_code)
+    assert answered.count(200) == 3 and answered.count(429) == 17
